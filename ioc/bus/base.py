@@ -1,0 +1,23 @@
+"""The Bus protocol: how the pipeline and the KPI side hand messages to the API side."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from ioc.messages import Alert, CameraStatus, KpiSnapshot
+
+Message = Alert | CameraStatus | KpiSnapshot
+
+
+class Bus(Protocol):
+    def publish(self, message: Message) -> Message:
+        """Thread-safe and never blocks the caller for long. Alerts come back with ``seq`` set
+        (strictly increasing across the whole bus); other messages come back unchanged."""
+        ...
+
+    def subscribe(self, after_seq: int | None = None) -> AsyncIterator[Message]:
+        """Alerts with seq > after_seq in order (replayed from the store), then live messages."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,237 @@
+"""Pydantic models for ``cameras.yaml``. Validated once into frozen values.
+
+Coordinates are normalised 0..1 (x right, y down) so a camera can change resolution without
+editing its rules. Loading (YAML line numbers, ``defaults:`` merge) lives in ``loader.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ioc.config.coco import COCO_CLASSES
+from ioc.geometry import polygon_area, self_intersection
+from ioc.messages import Category, Severity
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Identifier")]
+Coord = Annotated[float, Field(ge=0.0, le=1.0)]
+NormPoint = tuple[Coord, Coord]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_classes(classes: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if classes is None:
+        return None
+    unknown = [c for c in classes if c not in COCO_CLASSES]
+    if unknown:
+        raise ValueError(
+            f"unknown class {unknown[0]!r}: expected COCO class names such as 'person', 'car', 'bus'"
+        )
+    return classes
+
+
+class Location(Strict):
+    lat: float = Field(..., ge=-90, le=90, description="Latitude, WGS84 degrees")
+    lon: float = Field(..., ge=-180, le=180, description="Longitude, WGS84 degrees")
+
+
+class DetectConfig(Strict):
+    model: str = Field("yolov8s-world", description="Model name from models/models.yaml, or a path")
+    fps: float = Field(5.0, gt=0, le=60, description="Frames per second sent to the detector")
+    imgsz: int = Field(320, ge=64, le=1920, description="Detector input size in pixels (longest side)")
+    confidence: float = Field(0.35, ge=0.01, le=1.0, description="Minimum detection confidence")
+    iou: float = Field(0.5, gt=0, le=1.0, description="NMS IoU threshold")
+    classes: tuple[str, ...] = Field(
+        ("person", "bicycle", "car", "motorcycle", "bus", "truck"),
+        min_length=1,
+        description="COCO class names to detect",
+    )
+    recheck_seconds: float = Field(
+        2.0, gt=0, description="Run the detector at least this often even when nothing moves"
+    )
+
+    _classes = field_validator("classes")(_check_classes)
+
+
+class TrackConfig(Strict):
+    lost_track_seconds: float = Field(
+        1.5, gt=0, le=60, description="How long a lost track is kept before its id is retired"
+    )
+    match_threshold: float = Field(0.8, gt=0, le=1, description="ByteTrack association threshold")
+
+
+class AlertConfig(Strict):
+    cooldown_seconds: float = Field(
+        30.0, ge=0, description="After an alert on (rule, track) ends, the same pair stays quiet this long"
+    )
+    end_after_seconds: float = Field(
+        2.0, gt=0, description="A state alert ends when its condition has not held for this long"
+    )
+    update_interval_seconds: float = Field(
+        5.0, gt=0, description="At most one update message per alert this often"
+    )
+
+
+class Zone(Strict):
+    id: Id
+    name: str | None = Field(None, description="Display name")
+    polygon: tuple[NormPoint, ...] = Field(..., description="Normalised [[x, y], ...], at least 3 points")
+
+    @field_validator("polygon")
+    @classmethod
+    def _simple_polygon(cls, v: tuple[NormPoint, ...]) -> tuple[NormPoint, ...]:
+        if len(v) < 3:
+            raise ValueError(f"polygon needs at least 3 points, got {len(v)}")
+        hit = self_intersection(v)
+        if hit is not None:
+            raise ValueError(f"polygon self-intersects (edges {hit[0]} and {hit[1]} cross)")
+        if polygon_area(v) < 1e-6:
+            raise ValueError("polygon has no area (all points on one line)")
+        return v
+
+
+class Line(Strict):
+    id: Id
+    name: str | None = Field(None, description="Display name")
+    points: tuple[NormPoint, NormPoint] = Field(..., description="Normalised [[x1, y1], [x2, y2]]")
+
+    @field_validator("points")
+    @classmethod
+    def _distinct(cls, v: tuple[NormPoint, NormPoint]) -> tuple[NormPoint, NormPoint]:
+        if v[0] == v[1]:
+            raise ValueError("line points must differ")
+        return v
+
+
+class RuleBase(Strict):
+    id: Id
+    enabled: bool = Field(True, description="Turn the rule off without deleting it")
+    classes: tuple[str, ...] | None = Field(
+        None, description="Object classes the rule applies to; default: the camera's detect.classes"
+    )
+    severity: Severity = Field(Severity.WARNING, description="info | warning | critical")
+    min_confidence: float = Field(0.0, ge=0, le=1, description="Ignore detections below this confidence")
+    cooldown_seconds: float | None = Field(
+        None, ge=0, description="Overrides the camera's alerts.cooldown_seconds for this rule"
+    )
+
+    _classes = field_validator("classes")(_check_classes)
+
+
+class IntrusionRule(RuleBase):
+    type: Literal["intrusion"]
+    zone: Id = Field(..., description="Zone id")
+    min_seconds: float = Field(0.0, ge=0, description="Object must be inside this long before alerting")
+
+
+class LineCrossingRule(RuleBase):
+    type: Literal["line_crossing"]
+    line: Id = Field(..., description="Line id")
+    directions: tuple[Literal["in", "out"], ...] = Field(
+        ("in", "out"), min_length=1, description="Which crossing directions raise an alert"
+    )
+    severity: Severity = Field(Severity.INFO, description="info | warning | critical")
+
+
+class LoiteringRule(RuleBase):
+    type: Literal["loitering"]
+    zone: Id = Field(..., description="Zone id")
+    min_dwell_seconds: float = Field(..., gt=0, description="Time inside the zone before it is loitering")
+
+
+Rule = Annotated[IntrusionRule | LineCrossingRule | LoiteringRule, Field(discriminator="type")]
+
+
+class CameraConfig(Strict):
+    id: Id
+    name: str | None = Field(None, description="Display name")
+    source: str = Field(..., min_length=1, description="rtsp://…, http(s):// MJPEG, or a video file path")
+    enabled: bool = Field(True, description="Skip this camera without deleting it")
+    category: Literal["traffic", "security"] = Field("security", description="Alert category")
+    location: Location | None = Field(None, description="Where the camera stands, for the map")
+    loop: bool = Field(True, description="File sources: start again at the end")
+    detect: DetectConfig = Field(default_factory=DetectConfig)  # type: ignore[arg-type]
+    track: TrackConfig = Field(default_factory=TrackConfig)  # type: ignore[arg-type]
+    alerts: AlertConfig = Field(default_factory=AlertConfig)  # type: ignore[arg-type]
+    zones: tuple[Zone, ...] = ()
+    lines: tuple[Line, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+    @field_validator("source")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if "://" in v and not v.startswith(("rtsp://", "rtsps://", "http://", "https://", "file://")):
+            raise ValueError(f"unsupported source scheme in {v!r}: expected rtsp://, http(s):// or a file path")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        _unique("zones", [z.id for z in self.zones])
+        _unique("lines", [ln.id for ln in self.lines])
+        _unique("rules", [r.id for r in self.rules])
+        zone_ids = {z.id for z in self.zones}
+        line_ids = {ln.id for ln in self.lines}
+        for i, rule in enumerate(self.rules):
+            if isinstance(rule, IntrusionRule | LoiteringRule) and rule.zone not in zone_ids:
+                raise ValueError(f"rules[{i}].zone: unknown zone {rule.zone!r}; defined: {sorted(zone_ids)}")
+            if isinstance(rule, LineCrossingRule) and rule.line not in line_ids:
+                raise ValueError(f"rules[{i}].line: unknown line {rule.line!r}; defined: {sorted(line_ids)}")
+            extra = set(rule.classes or ()) - set(self.detect.classes)
+            if extra:
+                raise ValueError(
+                    f"rules[{i}].classes: {sorted(extra)} not in detect.classes {list(self.detect.classes)}"
+                )
+        return self
+
+    def rule_classes(self, rule: RuleBase) -> tuple[str, ...]:
+        return rule.classes if rule.classes is not None else self.detect.classes
+
+    def zone(self, zone_id: str) -> Zone:
+        return next(z for z in self.zones if z.id == zone_id)
+
+    def line(self, line_id: str) -> Line:
+        return next(ln for ln in self.lines if ln.id == line_id)
+
+    @property
+    def alert_category(self) -> Category:
+        return Category(self.category)
+
+
+class RetentionConfig(Strict):
+    max_age_days: float = Field(30.0, gt=0, description="Events and snapshots older than this are pruned")
+    max_disk_mb: float = Field(2048.0, gt=0, description="Snapshots are pruned oldest first above this")
+    interval_seconds: float = Field(600.0, gt=0, description="How often pruning runs")
+
+
+class SiteConfig(Strict):
+    name: str = Field("IOC", description="Shown on the dashboard")
+    map_center: Location | None = Field(None, description="Map centre; default: the cameras' centroid")
+
+
+class IocConfig(Strict):
+    site: SiteConfig = Field(default_factory=SiteConfig)  # type: ignore[arg-type]
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)  # type: ignore[arg-type]
+    cameras: tuple[CameraConfig, ...] = Field(..., min_length=1, description="The cameras")
+
+    @model_validator(mode="after")
+    def _unique_cameras(self) -> Self:
+        _unique("cameras", [c.id for c in self.cameras])
+        return self
+
+    def camera(self, camera_id: str) -> CameraConfig:
+        for cam in self.cameras:
+            if cam.id == camera_id:
+                return cam
+        raise KeyError(f"unknown camera {camera_id!r}; defined: {[c.id for c in self.cameras]}")
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{what}: duplicate id {i!r}")
+        seen.add(i)

@@ -1,0 +1,131 @@
+"""The wire contract: what crosses a process or the network (bus, REST, /ws, exporters, files).
+
+Every message is pydantic with ``extra="forbid"`` and a ``schema_version``. The pipeline, api,
+kpi, exporters and the dashboard share these shapes and nothing else.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlertState(enum.StrEnum):
+    START = "start"
+    UPDATE = "update"
+    END = "end"
+
+
+class AlertStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Category(enum.StrEnum):
+    TRAFFIC = "traffic"
+    SECURITY = "security"
+    PUBLIC_SERVICE = "public_service"
+    FIELD_REPORT = "field_report"
+
+
+class CameraState(enum.StrEnum):
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    STALLED = "stalled"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+class LocalizedText(WireModel):
+    vi: str
+    en: str
+
+
+class Alert(WireModel):
+    """One message in an alert's life. start → update* → end share the same ``id``.
+
+    Instant events (line crossings) are a single ``start`` message whose ``ended_at`` equals
+    ``started_at``. ``bbox`` is normalised xyxy. ``source_time_s`` is set by ``ioc replay``:
+    seconds from the start of the file of the frame that produced this message.
+    """
+
+    type: Literal["alert"] = "alert"
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(description="Alert id, stable across start/update/end")
+    seq: int | None = Field(default=None, description="Bus order; assigned when published")
+    camera_id: str
+    rule_id: str
+    rule_type: str
+    state: AlertState
+    severity: Severity
+    category: Category
+    started_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None = None
+    track_id: int | None = None
+    object_class: str | None = None
+    confidence: float | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    zone_id: str | None = None
+    line_id: str | None = None
+    direction: Literal["in", "out"] | None = None
+    value: float | None = None
+    value_unit: str | None = None
+    snapshot_url: str | None = None
+    message: LocalizedText
+    status: AlertStatus = AlertStatus.NEW
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    assigned_to: str | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    source_time_s: float | None = None
+
+
+class CameraStatus(WireModel):
+    type: Literal["camera_status"] = "camera_status"
+    schema_version: int = SCHEMA_VERSION
+    camera_id: str
+    state: CameraState
+    reason: str | None = None
+    changed_at: datetime
+    fps: float | None = None
+    last_frame_age_s: float | None = None
+    reconnects: int = 0
+    dropped_frames: int = 0
+
+
+class KpiValue(WireModel):
+    key: str
+    label: LocalizedText
+    value: float
+    unit: str | None = None
+    warning: bool = False
+
+
+class KpiSnapshot(WireModel):
+    type: Literal["kpi"] = "kpi"
+    schema_version: int = SCHEMA_VERSION
+    source: str = Field(description="e.g. public_service, field_report")
+    at: datetime
+    values: tuple[KpiValue, ...]
+    warnings: tuple[LocalizedText, ...] = ()
+
+
+BusMessage = Annotated[Alert | CameraStatus | KpiSnapshot, Field(discriminator="type")]

@@ -1,0 +1,30 @@
+"""Every Prometheus metric, declared once, labelled, incremented where the work happens."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+FRAMES_READ = Counter("ioc_frames_read_total", "Frames decoded from a camera source", ["camera"])
+FRAMES_DROPPED = Counter(
+    "ioc_frames_dropped_total", "Frames overwritten in the latest-frame slot before use", ["camera"]
+)
+FRAMES_PROCESSED = Counter("ioc_frames_processed_total", "Frames through track+rules", ["camera"])
+CAMERA_FPS = Gauge("ioc_camera_fps", "Measured decode frame rate", ["camera"])
+CAMERA_UP = Gauge("ioc_camera_online", "1 when the camera is online", ["camera"])
+RECONNECTS = Counter("ioc_camera_reconnects_total", "Source reconnect attempts", ["camera"])
+STAGE_SECONDS = Histogram(
+    "ioc_stage_seconds",
+    "Time spent per stage",
+    ["stage"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+INFERENCE_SECONDS = Histogram(
+    "ioc_inference_seconds",
+    "Detector time per batch",
+    ["model"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2),
+)
+DETECTOR_BATCH = Histogram("ioc_detector_batch_size", "Frames per detector batch", buckets=(1, 2, 4, 8, 16, 32))
+ALERTS = Counter("ioc_alerts_total", "Alert messages produced", ["camera", "rule", "state"])
+WS_CLIENTS = Gauge("ioc_ws_clients", "Connected websocket clients")
+WS_DROPPED = Counter("ioc_ws_clients_cut_total", "Websocket clients cut off for being too slow")

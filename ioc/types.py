@@ -1,0 +1,124 @@
+"""In-process values that flow through the pipeline (never across a process boundary).
+
+Coordinates inside the pipeline are *normalised* 0..1 (x to the right, y downward), the same
+convention as ``cameras.yaml``; pixel coordinates appear only when drawing on an image.
+Time is seconds taken from frame timestamps, never frame counts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+StrArray = npt.NDArray[np.object_]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded picture from a camera.
+
+    ``timestamp`` is the stream time in seconds (monotonic within one source: the presentation
+    time for files and replays, the capture clock for live cameras). ``wall_time`` is the Unix
+    time the frame stands for (capture time live; start time + stream time in a replay).
+    """
+
+    camera_id: str
+    image: npt.NDArray[np.uint8]  # BGR, HxWx3
+    timestamp: float
+    wall_time: float
+    index: int
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+
+def _empty_f(n: int = 0, cols: int = 0) -> FloatArray:
+    return np.zeros((n, cols) if cols else (n,), dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Detections:
+    """Columnar detections: row i of every column describes object i.
+
+    ``xyxy`` is normalised (0..1). ``tracker_id`` is -1 until a tracker assigns an id.
+    Filter with a boolean mask: ``dets[dets.confidence > 0.5]``.
+    """
+
+    xyxy: FloatArray = field(default_factory=lambda: _empty_f(0, 4))
+    confidence: FloatArray = field(default_factory=_empty_f)
+    class_id: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    class_name: StrArray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    tracker_id: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        n = len(self.xyxy)
+        if self.xyxy.shape != (n, 4):
+            raise ValueError(f"xyxy must have shape (N, 4), got {self.xyxy.shape}")
+        for name in ("confidence", "class_id", "class_name", "tracker_id"):
+            col = getattr(self, name)
+            if col.shape != (n,):
+                raise ValueError(f"{name} must have shape ({n},), got {col.shape}")
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls()
+
+    def __len__(self) -> int:
+        return len(self.xyxy)
+
+    def __getitem__(self, mask: npt.NDArray[np.bool_] | npt.NDArray[np.int64] | slice) -> Detections:
+        return Detections(
+            xyxy=self.xyxy[mask],
+            confidence=self.confidence[mask],
+            class_id=self.class_id[mask],
+            class_name=self.class_name[mask],
+            tracker_id=self.tracker_id[mask],
+        )
+
+    @property
+    def anchor(self) -> FloatArray:
+        """Bottom-centre of each box (where an object touches the ground), shape (N, 2)."""
+        x = (self.xyxy[:, 0] + self.xyxy[:, 2]) / 2.0
+        y = self.xyxy[:, 3]
+        return np.stack([x, y], axis=1).astype(np.float32)
+
+
+class HitKind(enum.StrEnum):
+    """How a rule hit drives the alert lifecycle.
+
+    ``state``: the condition holds on this frame (intrusion, loitering); consecutive hits on the
+    same (rule, track) extend one alert, which ends when hits stop. ``event``: an instant
+    (a line crossing); each one is its own alert.
+    """
+
+    STATE = "state"
+    EVENT = "event"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule firing for one tracked object on one frame."""
+
+    rule_id: str
+    rule_type: str
+    kind: HitKind
+    track_id: int
+    object_class: str
+    confidence: float
+    bbox: tuple[float, float, float, float]  # normalised xyxy
+    timestamp: float  # frame stream time, seconds
+    zone_id: str | None = None
+    line_id: str | None = None
+    direction: str | None = None  # "in" | "out" for line crossings
+    value: float | None = None  # dwell seconds, count, km/h …
+    value_unit: str | None = None  # "s", "count", "km/h"
