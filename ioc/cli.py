@@ -1,0 +1,106 @@
+"""``ioc`` command line: one entry point, sub-commands import their module lazily.
+
+Each sub-command is implemented as ``<module>:<function>(args) -> int`` so that ``ioc check`` does
+not pay for importing torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+COMMANDS: dict[str, str] = {
+    "check": "ioc.config.check:check_command",
+    "replay": "ioc.pipeline.replay:replay_command",
+    "serve": "ioc.api.serve:serve_command",
+    "users": "ioc.api.users_cli:users_command",
+    "token": "ioc.api.users_cli:token_command",
+    "models": "ioc.detect.models_cli:models_command",
+    "demo": "ioc.pipeline.demo:demo_command",
+}
+
+
+def offline_environment(data_dir: Path | None = None) -> None:
+    """A command centre is a closed network: nothing may phone home."""
+    base = data_dir or Path(os.environ.get("IOC_DATA_DIR", "data"))
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_CONFIG_DIR", str((base / "cache" / "ultralytics").resolve()))
+    os.environ.setdefault("MPLCONFIGDIR", str((base / "cache" / "matplotlib").resolve()))
+    os.environ.setdefault("CI", "true")  # OpenVINO telemetry opt-out honours CI
+    os.environ.setdefault("OPENVINO_TELEMETRY_OPT_OUT", "1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ioc", description="IOC video analytics and operations engine")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="validate a cameras.yaml; prints OK or every error with its line")
+    c.add_argument("file", type=Path)
+
+    r = sub.add_parser("replay", help="run the pipeline on a recorded file in video time")
+    r.add_argument("--config", type=Path, default=Path("cameras.yaml"))
+    r.add_argument("--camera", required=True, help="camera id in the config whose rules to apply")
+    r.add_argument("--source", type=Path, required=True, help="video file")
+    r.add_argument("--events-out", type=Path, required=True, help="JSON lines output, one Alert per line")
+    r.add_argument("--data-dir", type=Path, default=None, help="where snapshots go (default: IOC_DATA_DIR)")
+    r.add_argument("--start-time", default="1970-01-01T00:00:00Z", help="wall time of the file's first frame")
+    r.add_argument("--no-snapshots", action="store_true", help="skip writing snapshot JPEGs")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("serve", help="engine + API + dashboard in one process")
+    s.add_argument("--config", type=Path, default=None, help="cameras.yaml (default: IOC_CONFIG_PATH)")
+    s.add_argument("--host", default=None)
+    s.add_argument("--port", type=int, default=None)
+    s.add_argument("--data-dir", type=Path, default=None)
+    s.add_argument("--no-engine", action="store_true", help="API only (camera workers run elsewhere)")
+
+    u = sub.add_parser("users", help="manage users")
+    u.add_argument("action", choices=["add", "list", "passwd", "remove"])
+    u.add_argument("username", nargs="?")
+    u.add_argument("--role", choices=["admin", "operator", "police", "traffic"], default="operator")
+    u.add_argument("--password", default=None, help="default: prompt, or generate when not a terminal")
+    u.add_argument("--data-dir", type=Path, default=None)
+
+    t = sub.add_parser("token", help="print an API token for a user (for scripts)")
+    t.add_argument("username")
+    t.add_argument("--minutes", type=int, default=None, help="lifetime (default: IOC_TOKEN_TTL_MINUTES)")
+    t.add_argument("--data-dir", type=Path, default=None)
+
+    m = sub.add_parser("models", help="model provisioning")
+    m.add_argument("action", choices=["fetch", "list", "export"])
+    m.add_argument("name", nargs="?", default="yolov8s-world")
+    m.add_argument("--models-dir", type=Path, default=None)
+
+    d = sub.add_parser("demo", help="demo footage and config")
+    d.add_argument("action", choices=["prepare"])
+    d.add_argument("--data-dir", type=Path, default=None)
+    return p
+
+
+def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
+    module, func = target.split(":")
+    fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), func)
+    return fn
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    offline_environment(getattr(args, "data_dir", None))
+    try:
+        return _resolve(COMMANDS[args.command])(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
