@@ -28,3 +28,11 @@ DETECTOR_BATCH = Histogram("ioc_detector_batch_size", "Frames per detector batch
 ALERTS = Counter("ioc_alerts_total", "Alert messages produced", ["camera", "rule", "state"])
 WS_CLIENTS = Gauge("ioc_ws_clients", "Connected websocket clients")
 WS_DROPPED = Counter("ioc_ws_clients_cut_total", "Websocket clients cut off for being too slow")
+WORKER_DROPPED = Counter(
+    "ioc_worker_dropped_total", "Detected frames dropped because the camera worker was still busy", ["camera"]
+)
+DETECTOR_SKIPPED = Counter(
+    "ioc_detector_skipped_total",
+    "Frames not sent to the detector: no motion, no live track, re-check not due",
+    ["camera"],
+)
