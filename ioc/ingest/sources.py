@@ -1,0 +1,305 @@
+"""Camera sources opened with PyAV: RTSP(S), HTTP(S) MJPEG and video files.
+
+``read_images`` is one connection to a live source (files play in real time and may loop); it is
+what a ``CameraReader`` drives. ``iter_file_frames`` reads every frame of a file as fast as it can
+with stream time taken from the presentation timestamps, for replays.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import av
+import av.error
+import numpy as np
+import numpy.typing as npt
+
+from ioc.types import Frame
+
+logger = logging.getLogger(__name__)
+
+Image = npt.NDArray[np.uint8]
+
+MAX_PACING_LAG_S = 1.0
+"""A file source that falls further behind real time than this re-anchors instead of bursting."""
+
+
+class SourceKind(enum.StrEnum):
+    RTSP = "rtsp"
+    HTTP = "http"
+    FILE = "file"
+
+
+class SourceError(Exception):
+    """A source could not be opened or read.
+
+    ``fatal`` marks problems that waiting will not fix by itself (a missing file, data that is not
+    video); network failures are not fatal. The message names the source (password hidden).
+    """
+
+    def __init__(self, source: str, reason: str, *, fatal: bool = False) -> None:
+        super().__init__(f"{redact_source(source)}: {reason}")
+        self.source = source
+        self.reason = reason
+        self.fatal = fatal
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What ``probe_file`` learns about a video file (for progress bars and tracker set-up)."""
+
+    path: Path
+    fps: float
+    frame_count: int
+    duration_s: float
+    width: int
+    height: int
+
+
+def source_kind(source: str) -> SourceKind:
+    """Which kind of source a ``cameras.yaml`` ``source:`` string names."""
+    lower = source.lower()
+    if lower.startswith(("rtsp://", "rtsps://")):
+        return SourceKind.RTSP
+    if lower.startswith(("http://", "https://")):
+        return SourceKind.HTTP
+    return SourceKind.FILE
+
+
+def file_path(source: str) -> Path:
+    """The path of a file source (``file://`` URLs included)."""
+    if source.lower().startswith("file://"):
+        return Path(unquote(urlsplit(source).path))
+    return Path(source)
+
+
+def redact_source(source: str) -> str:
+    """The source with any password replaced by ``***`` (for logs, errors and statuses)."""
+    if "://" not in source or "@" not in source:
+        return source
+    parts = urlsplit(source)
+    if parts.password is None:
+        return source
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _options(kind: SourceKind, read_timeout_s: float) -> dict[str, str]:
+    timeout_us = str(int(read_timeout_s * 1_000_000))
+    if kind is SourceKind.RTSP:
+        return {
+            "rtsp_transport": "tcp",
+            "fflags": "nobuffer",
+            "flags": "low_delay",
+            "probesize": "32",
+            "analyzeduration": "0",
+            "timeout": timeout_us,
+        }
+    if kind is SourceKind.HTTP:
+        return {"fflags": "nobuffer", "flags": "low_delay", "timeout": timeout_us}
+    return {}
+
+
+def _classify(source: str, kind: SourceKind, exc: BaseException, timeout_s: float) -> SourceError:
+    is_file = kind is SourceKind.FILE
+    if isinstance(exc, SourceError):
+        return exc
+    if isinstance(exc, av.error.ExitError | TimeoutError):
+        return SourceError(source, f"no data for {timeout_s:.1f} s (timed out)")
+    if isinstance(exc, ConnectionRefusedError):
+        return SourceError(source, "connection refused")
+    if isinstance(exc, FileNotFoundError) and is_file:
+        return SourceError(source, "file not found", fatal=True)
+    if isinstance(exc, PermissionError) and is_file:
+        return SourceError(source, "permission denied", fatal=True)
+    if isinstance(exc, IsADirectoryError) and is_file:
+        return SourceError(source, "is a directory, expected a video file", fatal=True)
+    if isinstance(exc, av.error.InvalidDataError):
+        return SourceError(source, "not a readable video (invalid data)", fatal=is_file)
+    if isinstance(exc, av.error.FFmpegError):
+        reason = exc.strerror or str(exc)
+        return SourceError(source, str(reason).lower(), fatal=False)
+    if isinstance(exc, OSError):
+        return SourceError(source, (exc.strerror or str(exc)).lower(), fatal=is_file)
+    return SourceError(source, f"{type(exc).__name__}: {exc}")
+
+
+def open_container(source: str, *, open_timeout_s: float = 10.0, read_timeout_s: float = 5.0) -> Any:
+    """Open ``source`` with PyAV, low-latency options for streams; raises ``SourceError``."""
+    kind = source_kind(source)
+    target = str(file_path(source)) if kind is SourceKind.FILE else source
+    if kind is SourceKind.FILE and not Path(target).is_file():
+        reason = "is a directory, expected a video file" if Path(target).is_dir() else "file not found"
+        raise SourceError(source, reason, fatal=True)
+    try:
+        container = av.open(
+            target, mode="r", options=_options(kind, read_timeout_s), timeout=(open_timeout_s, read_timeout_s)
+        )
+    except Exception as exc:
+        raise _classify(source, kind, exc, open_timeout_s) from exc
+    if not container.streams.video:
+        container.close()
+        raise SourceError(source, "has no video stream", fatal=True)
+    return container
+
+
+def _decoded(container: Any, source: str, read_timeout_s: float) -> Iterator[Any]:
+    """Decoded ``av.VideoFrame``s of the first video stream; errors become ``SourceError``."""
+    kind = source_kind(source)
+    try:
+        yield from container.decode(video=0)
+    except Exception as exc:
+        raise _classify(source, kind, exc, read_timeout_s) from exc
+
+
+class _Pacer:
+    """Sleeps so that stream time advances with the monotonic clock (files played in real time)."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self._cancel = cancel
+        self._origin: float | None = None
+
+    def wait_until(self, stream_s: float) -> bool:
+        """Wait until ``stream_s`` is due; ``False`` when cancelled meanwhile."""
+        now = time.monotonic()
+        if self._origin is None or now - (self._origin + stream_s) > MAX_PACING_LAG_S:
+            self._origin = now - stream_s
+        delay = self._origin + stream_s - now
+        return not (delay > 0 and self._cancel.wait(delay))
+
+
+def _frame_seconds(frame: Any, index: int, fps: float) -> float:
+    t = frame.time
+    return float(t) if t is not None else index / fps
+
+
+def _stream_fps(container: Any) -> float:
+    stream = container.streams.video[0]
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    return float(rate) if rate else 25.0
+
+
+def _file_pass(
+    source: str, pacer: _Pacer, offset_s: float, cancel: threading.Event, read_timeout_s: float
+) -> Iterator[tuple[Image, float]]:
+    """One real-time pass over a file; yields (image, stream seconds incl. ``offset_s``)."""
+    container = open_container(source, read_timeout_s=read_timeout_s)
+    try:
+        fps = _stream_fps(container)
+        first: float | None = None
+        for index, frame in enumerate(_decoded(container, source, read_timeout_s)):
+            t = _frame_seconds(frame, index, fps)
+            first = t if first is None else first
+            stream_s = offset_s + (t - first)
+            if not pacer.wait_until(stream_s):
+                return
+            yield frame.to_ndarray(format="bgr24"), stream_s + 1.0 / fps
+    finally:
+        container.close()
+
+
+def _file_images(
+    source: str, *, loop: bool, cancel: threading.Event, read_timeout_s: float
+) -> Iterator[Image]:
+    pacer = _Pacer(cancel)
+    offset_s = 0.0
+    while not cancel.is_set():
+        produced = False
+        for image, end_s in _file_pass(source, pacer, offset_s, cancel, read_timeout_s):
+            produced = True
+            offset_s = end_s
+            yield image
+        if not produced and not cancel.is_set():
+            raise SourceError(source, "contains no decodable video frames", fatal=True)
+        if not loop:
+            return
+
+
+def _stream_images(
+    source: str, *, open_timeout_s: float, read_timeout_s: float, cancel: threading.Event
+) -> Iterator[Image]:
+    container = open_container(source, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s)
+    try:
+        for frame in _decoded(container, source, read_timeout_s):
+            if cancel.is_set():
+                return
+            yield frame.to_ndarray(format="bgr24")
+    finally:
+        container.close()
+
+
+def read_images(
+    source: str,
+    *,
+    loop: bool = True,
+    open_timeout_s: float = 10.0,
+    read_timeout_s: float = 5.0,
+    cancel: threading.Event | None = None,
+) -> Iterator[Image]:
+    """One connection to ``source``: BGR images as they arrive.
+
+    Streams yield as fast as the camera sends; files are paced to real time by their
+    timestamps and start again at the end when ``loop``. The iterator ends when the stream ends
+    (or the file, without ``loop``) or ``cancel`` is set, and raises ``SourceError`` on failure.
+    A blocked read gives up after ``read_timeout_s``.
+    """
+    cancel = cancel or threading.Event()
+    if source_kind(source) is SourceKind.FILE:
+        return _file_images(source, loop=loop, cancel=cancel, read_timeout_s=read_timeout_s)
+    return _stream_images(source, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s, cancel=cancel)
+
+
+def iter_file_frames(path: Path, start_time: float = 0.0, *, camera_id: str | None = None) -> Iterator[Frame]:
+    """Every frame of a video file, as fast as decoding goes (replays).
+
+    ``timestamp`` is seconds from the first frame by presentation time (frame index / fps when a
+    frame has no pts); ``wall_time = start_time + timestamp``. ``camera_id`` defaults to the
+    file's stem. Raises ``SourceError`` naming the path if the file cannot be read.
+    """
+    source = str(path)
+    cam = camera_id if camera_id is not None else Path(path).stem
+    container = open_container(source)
+    try:
+        fps = _stream_fps(container)
+        first: float | None = None
+        for index, frame in enumerate(_decoded(container, source, 5.0)):
+            t = _frame_seconds(frame, index, fps)
+            first = t if first is None else first
+            ts = t - first
+            image = frame.to_ndarray(format="bgr24")
+            yield Frame(camera_id=cam, image=image, timestamp=ts, wall_time=start_time + ts, index=index)
+    finally:
+        container.close()
+
+
+def probe_file(path: Path) -> FileInfo:
+    """Frame rate, frame count, duration and size of a video file; raises ``SourceError``."""
+    container = open_container(str(path))
+    try:
+        stream = container.streams.video[0]
+        fps = _stream_fps(container)
+        if stream.duration is not None and stream.time_base is not None:
+            duration_s = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration_s = container.duration / av.time_base
+        else:
+            duration_s = 0.0
+        frame_count = int(stream.frames) or round(duration_s * fps)
+        return FileInfo(
+            path=Path(path),
+            fps=fps,
+            frame_count=frame_count,
+            duration_s=duration_s,
+            width=int(stream.codec_context.width),
+            height=int(stream.codec_context.height),
+        )
+    finally:
+        container.close()
