@@ -1,0 +1,112 @@
+"""In-process bus: the embedded default for one ``ioc serve`` process.
+
+``publish`` is called from camera worker threads. It assigns the alert's seq under a lock and
+hands the message to one dispatcher thread, which stores alerts (the store is the source for
+resume) and then offers every message to the subscribers. Storing before fan-out is what makes
+resume gap-free: a message a subscriber did not get live is already in the store when it replays.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+from ioc.bus.base import Message
+from ioc.bus.subscription import DEFAULT_QUEUE_SIZE, Subscription
+from ioc.messages import Alert
+from ioc.store.base import Store
+
+logger = logging.getLogger(__name__)
+
+
+class BusClosedError(RuntimeError):
+    pass
+
+
+class Fanout:
+    """The set of live subscriptions; offering never blocks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: set[Subscription] = set()
+
+    def add(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs.add(sub)
+
+    def remove(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs.discard(sub)
+
+    def offer(self, message: Message) -> None:
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:
+            sub.offer_threadsafe(message)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._subs)
+
+
+class MemoryBus:
+    def __init__(self, store: Store, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self._store = store
+        self._queue_size = queue_size
+        self._seq_lock = threading.Lock()
+        self._seq = store.max_seq()
+        self._fanout = Fanout()
+        # Unbounded on purpose: alerts are rare and must not be dropped; the dispatcher only stores.
+        self._pending: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._dispatch, name="bus-dispatch", daemon=True)
+        self._thread.start()
+
+    @property
+    def last_seq(self) -> int:
+        with self._seq_lock:
+            return self._seq
+
+    def publish(self, message: Message) -> Message:
+        with self._seq_lock:
+            if self._closed:
+                raise BusClosedError("publish on a closed bus")
+            if isinstance(message, Alert):
+                self._seq += 1
+                message = message.model_copy(update={"seq": self._seq})
+            self._pending.put(message)
+        return message
+
+    def subscribe(self, after_seq: int | None = None) -> Subscription:
+        sub = Subscription(after_seq, self._store.messages_after, self._fanout.remove, self._queue_size)
+        self._fanout.add(sub)
+        return sub
+
+    def subscriber_count(self) -> int:
+        return len(self._fanout)
+
+    def close(self) -> None:
+        """Stop taking messages, store and deliver what was published, stop the dispatcher."""
+        with self._seq_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._pending.put(None)  # stop marker
+        self._thread.join(timeout=10)
+
+    def _dispatch(self) -> None:
+        while (message := self._pending.get()) is not None:
+            deliver(message, self._store.save_alert, self._fanout.offer)
+
+
+def deliver(message: Message, save: Callable[[Alert], Alert], offer: Callable[[Message], None]) -> None:
+    """Store an alert (getting back its merged row), then offer it live. A store failure is logged
+    and the message still goes out live: a dashboard should see an alert even if the disk is full."""
+    try:
+        if isinstance(message, Alert):
+            message = save(message)
+    except Exception:
+        logger.exception("storing a bus message failed; delivering it live only")
+    offer(message)

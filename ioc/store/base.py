@@ -1,0 +1,168 @@
+"""Store contract: alerts (current row + history/audit trail) and users.
+
+The store is the source of truth for ``/ws`` resume: every alert message the bus publishes is
+appended to the history with its ``seq``; the current row of an alert is the merge of the latest
+message and the operator workflow (ack / assign / resolve), which only :meth:`Store.apply_action`
+changes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ioc.messages import Alert, AlertStatus, Category, Severity
+
+WORKFLOW_FIELDS = (
+    "status",
+    "acknowledged_by",
+    "acknowledged_at",
+    "assigned_to",
+    "resolved_by",
+    "resolved_at",
+)
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (unknown alert, duplicate user, bad URL)."""
+
+
+class UnknownAlertError(StoreError):
+    pass
+
+
+class IllegalTransitionError(StoreError):
+    """An operator action that the alert's status does not allow (e.g. ack after resolve)."""
+
+
+class UserExistsError(StoreError):
+    pass
+
+
+class UnknownUserError(StoreError):
+    pass
+
+
+class Action(enum.StrEnum):
+    """What a history entry records."""
+
+    MESSAGE = "message"
+    ACK = "ack"
+    ASSIGN = "assign"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertQuery:
+    """Filters for the alert list. ``categories`` is the role's visibility (None = all)."""
+
+    camera_id: str | None = None
+    categories: frozenset[Category] | None = None
+    rule_type: str | None = None
+    severity: Severity | None = None
+    status: AlertStatus | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_seq: int | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    alert_id: str
+    action: Action
+    at: datetime
+    seq: int | None
+    actor: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    username: str
+    role: str
+    password_hash: str
+    created_at: datetime
+
+
+class Store(Protocol):
+    def max_seq(self) -> int:
+        """Highest alert seq ever stored (0 when empty)."""
+        ...
+
+    def save_alert(self, alert: Alert) -> Alert:
+        """Append a published message (seq set) and update the current row. Returns the merged
+        record (workflow fields kept from the row). Idempotent for a seq already stored."""
+        ...
+
+    def apply_action(
+        self, alert_id: str, action: Action, actor: str, at: datetime, detail: dict[str, Any]
+    ) -> Alert:
+        """Change the workflow fields of an alert and record who/when in its history."""
+        ...
+
+    def get_alert(self, alert_id: str) -> Alert | None: ...
+
+    def messages_after(self, seq: int, limit: int) -> list[Alert]:
+        """Published alert messages with seq > ``seq``, oldest first (for resume)."""
+        ...
+
+    def query_alerts(self, query: AlertQuery) -> list[Alert]:
+        """Current rows matching ``query``, newest (highest seq) first."""
+        ...
+
+    def history(self, alert_id: str) -> list[HistoryEntry]: ...
+
+    def prune_alerts(self, before: datetime) -> int:
+        """Delete alerts last updated before ``before`` with their history; returns how many."""
+        ...
+
+    def add_user(self, username: str, role: str, password_hash: str, at: datetime) -> UserRecord: ...
+
+    def get_user(self, username: str) -> UserRecord | None: ...
+
+    def list_users(self) -> list[UserRecord]: ...
+
+    def set_password(self, username: str, password_hash: str) -> None: ...
+
+    def remove_user(self, username: str) -> None: ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def merge_message(current: Alert | None, incoming: Alert) -> Alert:
+    """The row after ``incoming`` is stored: the newer content (by ``updated_at``, ties go to the
+    incoming message) with the row's workflow fields and the incoming seq."""
+    if current is None:
+        return incoming
+    content = incoming if incoming.updated_at >= current.updated_at else current
+    workflow = {name: getattr(current, name) for name in WORKFLOW_FIELDS}
+    return content.model_copy(update={**workflow, "seq": incoming.seq})
+
+
+def apply_workflow(alert: Alert, action: Action, actor: str, at: datetime, detail: dict[str, Any]) -> Alert:
+    """The alert after an operator action (a new value; ``alert`` is not changed).
+
+    new → acknowledged → resolved; new → resolved; assign is allowed until resolved.
+    """
+    if alert.status is AlertStatus.RESOLVED:
+        raise IllegalTransitionError(f"alert {alert.id!r} is resolved; {action.value} is not allowed")
+    if action is Action.ACK and alert.status is AlertStatus.ACKNOWLEDGED:
+        raise IllegalTransitionError(
+            f"alert {alert.id!r} was already acknowledged by {alert.acknowledged_by!r}"
+        )
+    if action is Action.ACK:
+        return alert.model_copy(
+            update={"status": AlertStatus.ACKNOWLEDGED, "acknowledged_by": actor, "acknowledged_at": at}
+        )
+    if action is Action.ASSIGN:
+        return alert.model_copy(update={"assigned_to": str(detail["assignee"])})
+    if action is Action.RESOLVE:
+        return alert.model_copy(
+            update={"status": AlertStatus.RESOLVED, "resolved_by": actor, "resolved_at": at}
+        )
+    raise ValueError(f"not an operator action: {action!r}")

@@ -1,0 +1,291 @@
+"""The SQL behind both stores. SQLite and PostgreSQL differ only in a :class:`Dialect`.
+
+Statements are written with ``?`` placeholders; the PostgreSQL dialect rewrites them to ``%s``.
+Timestamps are stored as Unix seconds (``DOUBLE PRECISION``) so both engines compare them the
+same way; the full message is kept as JSON next to the indexed columns.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ioc.messages import Alert
+from ioc.store.base import (
+    Action,
+    AlertQuery,
+    HistoryEntry,
+    UnknownAlertError,
+    UnknownUserError,
+    UserExistsError,
+    UserRecord,
+    apply_workflow,
+    merge_message,
+)
+
+Row = Sequence[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: str
+    serial_pk: str
+    placeholder: str
+    lock_rows: str
+
+
+def schema(d: Dialect) -> list[str]:
+    return [
+        """CREATE TABLE IF NOT EXISTS alerts (
+            id TEXT PRIMARY KEY, seq BIGINT NOT NULL, camera_id TEXT NOT NULL, category TEXT NOT NULL,
+            rule_type TEXT NOT NULL, severity TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL,
+            started_ts DOUBLE PRECISION NOT NULL, updated_ts DOUBLE PRECISION NOT NULL,
+            body TEXT NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS alerts_seq ON alerts (seq)",
+        "CREATE INDEX IF NOT EXISTS alerts_camera ON alerts (camera_id, seq)",
+        "CREATE INDEX IF NOT EXISTS alerts_updated ON alerts (updated_ts)",
+        f"""CREATE TABLE IF NOT EXISTS alert_history (
+            id {d.serial_pk}, alert_id TEXT NOT NULL, seq BIGINT UNIQUE, action TEXT NOT NULL,
+            at_ts DOUBLE PRECISION NOT NULL, actor TEXT, detail TEXT NOT NULL, body TEXT)""",
+        "CREATE INDEX IF NOT EXISTS history_alert ON alert_history (alert_id, id)",
+        """CREATE TABLE IF NOT EXISTS users (
+            username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+            created_ts DOUBLE PRECISION NOT NULL)""",
+    ]
+
+
+def ts(dt: datetime) -> float:
+    """Unix seconds; a naive datetime is taken as UTC."""
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+
+
+def from_ts(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+class SqlStore(ABC):
+    """Every statement runs under one lock: one writer at a time, reads never see half a write."""
+
+    dialect: Dialect
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    # -- the engine-specific part -------------------------------------------------------------
+    @abstractmethod
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    @abstractmethod
+    def _close(self) -> None: ...
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", self.dialect.placeholder) if self.dialect.placeholder != "?" else sql
+
+    def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._exec(self._sql(sql), params)
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        with self._lock:
+            self._begin()
+            try:
+                yield
+            except BaseException:
+                self._rollback()
+                raise
+            self._commit()
+
+    def _create_schema(self) -> None:
+        with self._tx():
+            for stmt in schema(self.dialect):
+                self._q(stmt)
+
+    def _current(self, alert_id: str, lock: bool = False) -> Alert | None:
+        rows = self._q("SELECT body FROM alerts WHERE id = ?" + (self.dialect.lock_rows if lock else ""),
+                       (alert_id,))
+        return Alert.model_validate_json(rows[0][0]) if rows else None
+
+    def _write_row(self, alert: Alert) -> None:
+        self._q(
+            """INSERT INTO alerts (id, seq, camera_id, category, rule_type, severity, status, state,
+                   started_ts, updated_ts, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, camera_id = excluded.camera_id,
+                   category = excluded.category, rule_type = excluded.rule_type,
+                   severity = excluded.severity, status = excluded.status, state = excluded.state,
+                   started_ts = excluded.started_ts, updated_ts = excluded.updated_ts,
+                   body = excluded.body""",
+            (alert.id, alert.seq, alert.camera_id, alert.category.value, alert.rule_type,
+             alert.severity.value, alert.status.value, alert.state.value, ts(alert.started_at),
+             ts(alert.updated_at), alert.model_dump_json()),
+        )
+
+    # -- alerts -------------------------------------------------------------------------------
+    def max_seq(self) -> int:
+        with self._lock:
+            rows = self._q("SELECT MAX(seq) FROM alert_history")
+        return int(rows[0][0] or 0)
+
+    def save_alert(self, alert: Alert) -> Alert:
+        if alert.seq is None:
+            raise ValueError(f"alert {alert.id!r} has no seq: publish it through the bus")
+        with self._tx():
+            stored = self._q("SELECT body FROM alert_history WHERE seq = ?", (alert.seq,))
+            if stored:
+                return Alert.model_validate_json(stored[0][0])
+            merged = merge_message(self._current(alert.id, lock=True), alert)
+            self._write_row(merged)
+            self._q(
+                "INSERT INTO alert_history (alert_id, seq, action, at_ts, actor, detail, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (alert.id, alert.seq, Action.MESSAGE.value, ts(alert.updated_at), None,
+                 json.dumps({"state": alert.state.value}), merged.model_dump_json()),
+            )
+        return merged
+
+    def apply_action(
+        self, alert_id: str, action: Action, actor: str, at: datetime, detail: dict[str, Any]
+    ) -> Alert:
+        with self._tx():
+            current = self._current(alert_id, lock=True)
+            if current is None:
+                raise UnknownAlertError(f"unknown alert {alert_id!r}")
+            changed = apply_workflow(current, action, actor, at, detail)
+            self._write_row(changed)
+            self._q(
+                "INSERT INTO alert_history (alert_id, seq, action, at_ts, actor, detail, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (alert_id, None, action.value, ts(at), actor, json.dumps(detail), None),
+            )
+        return changed
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        with self._lock:
+            return self._current(alert_id)
+
+    def messages_after(self, seq: int, limit: int) -> list[Alert]:
+        with self._lock:
+            rows = self._q(
+                "SELECT body FROM alert_history WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            )
+        return [Alert.model_validate_json(r[0]) for r in rows]
+
+    def query_alerts(self, query: AlertQuery) -> list[Alert]:
+        where, params = _where(query)
+        sql = "SELECT body FROM alerts" + (" WHERE " + " AND ".join(where) if where else "")
+        with self._lock:
+            rows = self._q(sql + " ORDER BY seq DESC LIMIT ?", [*params, query.limit])
+        return [Alert.model_validate_json(r[0]) for r in rows]
+
+    def history(self, alert_id: str) -> list[HistoryEntry]:
+        with self._lock:
+            rows = self._q(
+                "SELECT alert_id, action, at_ts, seq, actor, detail FROM alert_history "
+                "WHERE alert_id = ? ORDER BY id",
+                (alert_id,),
+            )
+        return [
+            HistoryEntry(alert_id=r[0], action=Action(r[1]), at=from_ts(r[2]), seq=r[3], actor=r[4],
+                         detail=json.loads(r[5]))
+            for r in rows
+        ]
+
+    def prune_alerts(self, before: datetime) -> int:
+        cutoff = ts(before)
+        with self._tx():
+            gone = self._q("SELECT id FROM alerts WHERE updated_ts < ?", (cutoff,))
+            self._q("DELETE FROM alert_history WHERE alert_id IN "
+                    "(SELECT id FROM alerts WHERE updated_ts < ?)", (cutoff,))
+            self._q("DELETE FROM alerts WHERE updated_ts < ?", (cutoff,))
+        return len(gone)
+
+    # -- users --------------------------------------------------------------------------------
+    def add_user(self, username: str, role: str, password_hash: str, at: datetime) -> UserRecord:
+        with self._tx():
+            if self._q("SELECT 1 FROM users WHERE username = ?", (username,)):
+                raise UserExistsError(f"user {username!r} already exists")
+            self._q("INSERT INTO users (username, role, password_hash, created_ts) VALUES (?, ?, ?, ?)",
+                    (username, role, password_hash, ts(at)))
+        return UserRecord(username, role, password_hash, from_ts(ts(at)))
+
+    def get_user(self, username: str) -> UserRecord | None:
+        with self._lock:
+            rows = self._q("SELECT username, role, password_hash, created_ts FROM users WHERE username = ?",
+                           (username,))
+        return UserRecord(rows[0][0], rows[0][1], rows[0][2], from_ts(rows[0][3])) if rows else None
+
+    def list_users(self) -> list[UserRecord]:
+        with self._lock:
+            rows = self._q("SELECT username, role, password_hash, created_ts FROM users ORDER BY username")
+        return [UserRecord(r[0], r[1], r[2], from_ts(r[3])) for r in rows]
+
+    def set_password(self, username: str, password_hash: str) -> None:
+        with self._tx():
+            if not self._q("SELECT 1 FROM users WHERE username = ?", (username,)):
+                raise UnknownUserError(f"unknown user {username!r}")
+            self._q("UPDATE users SET password_hash = ? WHERE username = ?", (password_hash, username))
+
+    def remove_user(self, username: str) -> None:
+        with self._tx():
+            if not self._q("SELECT 1 FROM users WHERE username = ?", (username,)):
+                raise UnknownUserError(f"unknown user {username!r}")
+            self._q("DELETE FROM users WHERE username = ?", (username,))
+
+    def ping(self) -> bool:
+        try:
+            with self._lock:
+                return bool(self._q("SELECT 1"))
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+
+def _where(query: AlertQuery) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    simple = {
+        "camera_id": query.camera_id,
+        "rule_type": query.rule_type,
+        "severity": query.severity.value if query.severity else None,
+        "status": query.status.value if query.status else None,
+    }
+    for column, value in simple.items():
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.categories is not None:
+        cats = sorted(c.value for c in query.categories)
+        if not cats:
+            return ["1 = 0"], []
+        where.append("category IN (" + ", ".join("?" for _ in cats) + ")")
+        params.extend(cats)
+    bounds: tuple[tuple[str, datetime | None], ...] = (
+        ("started_ts >= ?", query.since),
+        ("started_ts < ?", query.until),
+    )
+    for clause, moment in bounds:
+        if moment is not None:
+            where.append(clause)
+            params.append(ts(moment))
+    if query.before_seq is not None:
+        where.append("seq < ?")
+        params.append(query.before_seq)
+    return where, params
