@@ -1,0 +1,154 @@
+"""Line crossing: count tracked objects whose anchor crosses a line segment, per direction.
+
+Direction convention (exact): with the line's points a → b in image coordinates (y down), a
+crossing is ``in`` when ``cross(b − a, p − a)`` for the anchor p goes from negative to positive,
+and ``out`` the other way (``ioc.geometry.side_of_line``). Drawn on screen, ``in`` moves towards
+the side that a→b turned 90° clockwise points at.
+
+Exact behaviour per track:
+
+1. Hysteresis band. The anchor's signed distance to the (infinite) line is compared with
+   ``BAND`` (normalised units). Beyond the band the track has a definite side (−1 / +1); inside
+   the band — including exactly on the line — it keeps the side it had. A track first seen
+   inside the band has no side until it leaves the band; that first side is never a crossing.
+2. Crossing. When the definite side flips, the motion segment from the last anchor seen on the
+   old side to the current anchor must intersect the line *segment* a–b (``segments_intersect``);
+   passing beside the segment, on its infinite extension, flips the side but counts nothing.
+3. Jitter cooldown. A crossing in direction d counts only if the same track has not counted a
+   crossing in d within the last ``cooldown`` seconds (the rule's ``cooldown_seconds``, else the
+   camera's ``alerts.cooldown_seconds``). So a track that crosses in, back out and in again within
+   the cooldown counts ``in`` once (its ``out`` counts once too, under the same rule for ``out``).
+4. Counting. Counts are kept for both directions; a hit is emitted only for directions in
+   ``rule.directions``. Hit ``value`` is the running count of that direction (unit ``count``).
+5. Memory. A track unseen for ``track.lost_track_seconds`` + ``PRUNE_MARGIN_SECONDS`` is forgotten
+   (its side and cooldown with it); the tracker has retired its id by then.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from ioc.config.models import CameraConfig, LineCrossingRule
+from ioc.geometry import Point, segments_intersect
+from ioc.rules.base import PRUNE_MARGIN_SECONDS, TIME_EPSILON, TrackRow, eligible, rows
+from ioc.types import Detections, HitKind, RuleHit
+
+BAND = 0.01
+"""Half-width of the hysteresis band around the line, in normalised image units."""
+
+DIRECTIONS = ("in", "out")
+
+
+@dataclass(frozen=True, slots=True)
+class _TrackSide:
+    side: int  # -1, +1, or 0 while not yet known
+    point: Point  # last anchor seen beyond the band on ``side``
+    last_seen: float
+    last_in_at: float | None = None
+    last_out_at: float | None = None
+
+    def last_counted(self, direction: str) -> float | None:
+        return self.last_in_at if direction == "in" else self.last_out_at
+
+    def counted(self, direction: str, timestamp: float) -> _TrackSide:
+        if direction == "in":
+            return replace(self, last_in_at=timestamp)
+        return replace(self, last_out_at=timestamp)
+
+
+class LineCrossing:
+    def __init__(self, camera: CameraConfig, rule: LineCrossingRule) -> None:
+        self._camera = camera
+        self._rule = rule
+        line = camera.line(rule.line)
+        self._a: Point = line.points[0]
+        self._b: Point = line.points[1]
+        self._length = math.dist(self._a, self._b)
+        cooldown = rule.cooldown_seconds
+        self._cooldown = camera.alerts.cooldown_seconds if cooldown is None else cooldown
+        self._forget_after = camera.track.lost_track_seconds + PRUNE_MARGIN_SECONDS
+        self._tracks: dict[int, _TrackSide] = {}
+        self._counts = dict.fromkeys(DIRECTIONS, 0)
+
+    @property
+    def rule_id(self) -> str:
+        return self._rule.id
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Running counts per direction (a copy)."""
+        return dict(self._counts)
+
+    @property
+    def tracked(self) -> int:
+        return len(self._tracks)
+
+    def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
+        mine = eligible(dets, self._camera, self._rule)
+        hits: list[RuleHit] = []
+        for row in rows(mine):
+            direction = self._observe(row, timestamp)
+            if direction is not None and direction in self._rule.directions:
+                hits.append(self._hit(row, timestamp, direction))
+        self._prune(timestamp)
+        return hits
+
+    def reset(self) -> None:
+        self._tracks.clear()
+
+    def _side(self, p: Point) -> int:
+        ax, ay = self._a
+        bx, by = self._b
+        distance = ((bx - ax) * (p[1] - ay) - (by - ay) * (p[0] - ax)) / self._length
+        if distance > BAND:
+            return 1
+        if distance < -BAND:
+            return -1
+        return 0
+
+    def _observe(self, row: TrackRow, timestamp: float) -> str | None:
+        """Update the track's side; return the direction of a counted crossing, if any."""
+        side = self._side(row.anchor)
+        prev = self._tracks.get(row.track_id)
+        if prev is None:
+            self._tracks[row.track_id] = _TrackSide(side, row.anchor, timestamp)
+            return None
+        state = replace(prev, last_seen=timestamp)
+        counted: str | None = None
+        if side != 0:
+            flipped = prev.side != 0 and side != prev.side
+            if flipped and segments_intersect(prev.point, row.anchor, self._a, self._b):
+                direction = "in" if side > 0 else "out"
+                if self._cooled_down(prev, direction, timestamp):
+                    counted = direction
+                    self._counts[direction] += 1
+                    state = state.counted(direction, timestamp)
+            state = replace(state, side=side, point=row.anchor)
+        self._tracks[row.track_id] = state
+        return counted
+
+    def _cooled_down(self, state: _TrackSide, direction: str, timestamp: float) -> bool:
+        last = state.last_counted(direction)
+        return last is None or timestamp - last + TIME_EPSILON >= self._cooldown
+
+    def _hit(self, row: TrackRow, timestamp: float, direction: str) -> RuleHit:
+        return RuleHit(
+            rule_id=self._rule.id,
+            rule_type="line_crossing",
+            kind=HitKind.EVENT,
+            track_id=row.track_id,
+            object_class=row.object_class,
+            confidence=row.confidence,
+            bbox=row.bbox,
+            timestamp=timestamp,
+            line_id=self._rule.line,
+            direction=direction,
+            value=float(self._counts[direction]),
+            value_unit="count",
+        )
+
+    def _prune(self, timestamp: float) -> None:
+        stale = [t for t, s in self._tracks.items() if timestamp - s.last_seen > self._forget_after]
+        for tid in stale:
+            del self._tracks[tid]

@@ -1,0 +1,94 @@
+"""Factories for test values: frames, detections, camera configs. Factories only, no fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ioc.config.models import CameraConfig
+from ioc.types import Detections, Frame
+
+Box = tuple[float, float, float, float]
+
+
+def _column(value: Any, n: int, dtype: Any) -> np.ndarray[Any, Any]:
+    if isinstance(value, str | int | float):
+        return np.full(n, value, dtype=dtype)
+    arr = np.asarray(list(value), dtype=dtype)
+    if arr.shape != (n,):
+        raise ValueError(f"factory column has {len(arr)} values for {n} detections")
+    return arr
+
+
+def make_detections(
+    xyxy: Sequence[Box] | None = None,
+    *,
+    anchors: Sequence[tuple[float, float]] | None = None,
+    size: tuple[float, float] = (0.06, 0.12),
+    class_name: str | Sequence[str] = "person",
+    confidence: float | Sequence[float] = 0.9,
+    tracker_id: int | Sequence[int] | None = None,
+) -> Detections:
+    """Detections from normalised boxes, or from anchors (bottom-centre) with boxes of ``size``.
+
+    ``tracker_id`` defaults to 1..N; class ids follow the order of first appearance of names.
+    """
+    if (xyxy is None) == (anchors is None):
+        raise ValueError("give exactly one of xyxy or anchors")
+    if anchors is not None:
+        w, h = size
+        xyxy = [(x - w / 2, y - h, x + w / 2, y) for x, y in anchors]
+    boxes = np.asarray(xyxy, dtype=np.float32).reshape(-1, 4)
+    n = len(boxes)
+    names = _column(class_name, n, object)
+    order = {name: i for i, name in enumerate(dict.fromkeys(names.tolist()))}
+    return Detections(
+        xyxy=boxes,
+        confidence=_column(confidence, n, np.float32),
+        class_id=np.asarray([order[c] for c in names], dtype=np.int64),
+        class_name=names,
+        tracker_id=_column(range(1, n + 1) if tracker_id is None else tracker_id, n, np.int64),
+    )
+
+
+def make_frame(
+    timestamp: float = 0.0,
+    *,
+    camera_id: str = "cam-1",
+    wall_time: float | None = None,
+    index: int = 0,
+    width: int = 640,
+    height: int = 360,
+    image: np.ndarray[Any, Any] | None = None,
+) -> Frame:
+    """A frame; ``wall_time`` defaults to 2026-01-01T00:00:00Z + ``timestamp``."""
+    if image is None:
+        image = np.full((height, width, 3), 96, dtype=np.uint8)
+    return Frame(
+        camera_id=camera_id,
+        image=image,
+        timestamp=timestamp,
+        wall_time=1_767_225_600.0 + timestamp if wall_time is None else wall_time,
+        index=index,
+    )
+
+
+def make_camera(
+    *,
+    rules: Sequence[Mapping[str, Any]] = (),
+    zones: Sequence[Mapping[str, Any]] = (),
+    lines: Sequence[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> CameraConfig:
+    """A validated camera config; ``fields`` override any top-level camera field."""
+    data: dict[str, Any] = {
+        "id": "cam-1",
+        "source": "demo.mp4",
+        "zones": list(zones),
+        "lines": list(lines),
+        "rules": list(rules),
+    }
+    data.update(fields)
+    return CameraConfig.model_validate(data)
