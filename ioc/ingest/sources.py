@@ -92,8 +92,8 @@ def redact_source(source: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _options(kind: SourceKind, read_timeout_s: float) -> dict[str, str]:
-    timeout_us = str(int(read_timeout_s * 1_000_000))
+def _options(kind: SourceKind, socket_timeout_s: float) -> dict[str, str]:
+    timeout_us = str(int(socket_timeout_s * 1_000_000))
     if kind is SourceKind.RTSP:
         return {
             "rtsp_transport": "tcp",
@@ -123,7 +123,9 @@ def _classify(source: str, kind: SourceKind, exc: BaseException, timeout_s: floa
     if isinstance(exc, IsADirectoryError) and is_file:
         return SourceError(source, "is a directory, expected a video file", fatal=True)
     if isinstance(exc, av.error.InvalidDataError):
-        return SourceError(source, "not a readable video (invalid data)", fatal=is_file)
+        if is_file:
+            return SourceError(source, "not a readable video (invalid data)", fatal=True)
+        return SourceError(source, "invalid data (no answer in time, or not a video stream)")
     if isinstance(exc, av.error.FFmpegError):
         reason = exc.strerror or str(exc)
         return SourceError(source, str(reason).lower(), fatal=False)
@@ -141,7 +143,10 @@ def open_container(source: str, *, open_timeout_s: float = 10.0, read_timeout_s:
         raise SourceError(source, reason, fatal=True)
     try:
         container = av.open(
-            target, mode="r", options=_options(kind, read_timeout_s), timeout=(open_timeout_s, read_timeout_s)
+            target,
+            mode="r",
+            options=_options(kind, max(open_timeout_s, read_timeout_s)),
+            timeout=(open_timeout_s, read_timeout_s),
         )
     except Exception as exc:
         raise _classify(source, kind, exc, open_timeout_s) from exc
