@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ioc.messages import Alert, CameraStatus, KpiSnapshot
+
+if TYPE_CHECKING:
+    from ioc.bus.subscription import Subscription
 
 Message = Alert | CameraStatus | KpiSnapshot
 
@@ -21,3 +24,13 @@ class Bus(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class ServerBus(Bus, Protocol):
+    """What the API side needs beyond :class:`Bus`: a subscription it can watch for overflow
+    (to cut a slow client off) and the head of the alert sequence."""
+
+    @property
+    def last_seq(self) -> int: ...
+
+    def subscribe(self, after_seq: int | None = None) -> Subscription: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from ioc.bus.base import Message
 from ioc.messages import Alert
@@ -43,7 +43,7 @@ class Subscription:
         self._queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=queue_size)
         self._overflow = asyncio.Event()
         self._closed = False
-        self._iter: AsyncIterator[Message] | None = None
+        self._iter: AsyncGenerator[Message, None] | None = None
 
     @property
     def overflowed(self) -> asyncio.Event:
@@ -73,12 +73,20 @@ class Subscription:
             self._closed = True
             self._unregister(self)
 
-    def __aiter__(self) -> AsyncIterator[Message]:
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Message:
         if self._iter is None:
             self._iter = self._messages()
-        return self._iter
+        return await anext(self._iter)
 
-    async def _messages(self) -> AsyncIterator[Message]:
+    async def aclose(self) -> None:
+        if self._iter is not None:
+            await self._iter.aclose()
+        self.close()
+
+    async def _messages(self) -> AsyncGenerator[Message, None]:
         try:
             last = -1
             if self._after_seq is not None and self._replay is not None:
@@ -118,4 +126,3 @@ class Subscription:
         if get in done:
             return get.result()
         raise SlowConsumerError("subscriber queue full")
-

@@ -117,8 +117,9 @@ class SqlStore(ABC):
                 self._q(stmt)
 
     def _current(self, alert_id: str, lock: bool = False) -> Alert | None:
-        rows = self._q("SELECT body FROM alerts WHERE id = ?" + (self.dialect.lock_rows if lock else ""),
-                       (alert_id,))
+        rows = self._q(
+            "SELECT body FROM alerts WHERE id = ?" + (self.dialect.lock_rows if lock else ""), (alert_id,)
+        )
         return Alert.model_validate_json(rows[0][0]) if rows else None
 
     def _write_row(self, alert: Alert) -> None:
@@ -130,9 +131,19 @@ class SqlStore(ABC):
                    severity = excluded.severity, status = excluded.status, state = excluded.state,
                    started_ts = excluded.started_ts, updated_ts = excluded.updated_ts,
                    body = excluded.body""",
-            (alert.id, alert.seq, alert.camera_id, alert.category.value, alert.rule_type,
-             alert.severity.value, alert.status.value, alert.state.value, ts(alert.started_at),
-             ts(alert.updated_at), alert.model_dump_json()),
+            (
+                alert.id,
+                alert.seq,
+                alert.camera_id,
+                alert.category.value,
+                alert.rule_type,
+                alert.severity.value,
+                alert.status.value,
+                alert.state.value,
+                ts(alert.started_at),
+                ts(alert.updated_at),
+                alert.model_dump_json(),
+            ),
         )
 
     # -- alerts -------------------------------------------------------------------------------
@@ -153,8 +164,15 @@ class SqlStore(ABC):
             self._q(
                 "INSERT INTO alert_history (alert_id, seq, action, at_ts, actor, detail, body) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (alert.id, alert.seq, Action.MESSAGE.value, ts(alert.updated_at), None,
-                 json.dumps({"state": alert.state.value}), merged.model_dump_json()),
+                (
+                    alert.id,
+                    alert.seq,
+                    Action.MESSAGE.value,
+                    ts(alert.updated_at),
+                    None,
+                    json.dumps({"state": alert.state.value}),
+                    merged.model_dump_json(),
+                ),
             )
         return merged
 
@@ -180,9 +198,7 @@ class SqlStore(ABC):
 
     def messages_after(self, seq: int, limit: int) -> list[Alert]:
         with self._lock:
-            rows = self._q(
-                "SELECT body FROM alert_history WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
-            )
+            rows = self._q("SELECT body FROM alert_history WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
         return [Alert.model_validate_json(r[0]) for r in rows]
 
     def query_alerts(self, query: AlertQuery) -> list[Alert]:
@@ -200,8 +216,14 @@ class SqlStore(ABC):
                 (alert_id,),
             )
         return [
-            HistoryEntry(alert_id=r[0], action=Action(r[1]), at=from_ts(r[2]), seq=r[3], actor=r[4],
-                         detail=json.loads(r[5]))
+            HistoryEntry(
+                alert_id=r[0],
+                action=Action(r[1]),
+                at=from_ts(r[2]),
+                seq=r[3],
+                actor=r[4],
+                detail=json.loads(r[5]),
+            )
             for r in rows
         ]
 
@@ -209,8 +231,10 @@ class SqlStore(ABC):
         cutoff = ts(before)
         with self._tx():
             gone = self._q("SELECT id FROM alerts WHERE updated_ts < ?", (cutoff,))
-            self._q("DELETE FROM alert_history WHERE alert_id IN "
-                    "(SELECT id FROM alerts WHERE updated_ts < ?)", (cutoff,))
+            self._q(
+                "DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE updated_ts < ?)",
+                (cutoff,),
+            )
             self._q("DELETE FROM alerts WHERE updated_ts < ?", (cutoff,))
         return len(gone)
 
@@ -219,14 +243,17 @@ class SqlStore(ABC):
         with self._tx():
             if self._q("SELECT 1 FROM users WHERE username = ?", (username,)):
                 raise UserExistsError(f"user {username!r} already exists")
-            self._q("INSERT INTO users (username, role, password_hash, created_ts) VALUES (?, ?, ?, ?)",
-                    (username, role, password_hash, ts(at)))
+            self._q(
+                "INSERT INTO users (username, role, password_hash, created_ts) VALUES (?, ?, ?, ?)",
+                (username, role, password_hash, ts(at)),
+            )
         return UserRecord(username, role, password_hash, from_ts(ts(at)))
 
     def get_user(self, username: str) -> UserRecord | None:
         with self._lock:
-            rows = self._q("SELECT username, role, password_hash, created_ts FROM users WHERE username = ?",
-                           (username,))
+            rows = self._q(
+                "SELECT username, role, password_hash, created_ts FROM users WHERE username = ?", (username,)
+            )
         return UserRecord(rows[0][0], rows[0][1], rows[0][2], from_ts(rows[0][3])) if rows else None
 
     def list_users(self) -> list[UserRecord]:

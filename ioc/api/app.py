@@ -1,0 +1,128 @@
+"""The FastAPI app factory and its lifespan.
+
+``create_app`` wires routers to a bus, a store and (optionally) the engine's live view; it owns
+neither the bus nor the store (``ioc serve`` opens and closes them). The lifespan starts the
+live-state follower (latest camera status / KPI per key from the bus) and retention, and stops
+them in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ioc.api import ws
+from ioc.api.auth import load_or_create_secret
+from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
+from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, snapshots
+from ioc.bus.base import ServerBus
+from ioc.bus.subscription import SlowConsumerError
+from ioc.config.models import IocConfig
+from ioc.messages import Alert
+from ioc.settings import Settings
+from ioc.store.base import Store
+from ioc.store.retention import RetentionWorker
+
+logger = logging.getLogger(__name__)
+
+DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboard"
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+    }
+)
+"""Paths served without a token; everything else under /api, /ws and /snapshots needs one."""
+
+
+async def follow_live_state(ctx: AppContext) -> None:
+    """Keep the latest camera status and KPI snapshot from the bus (resubscribes if it lags)."""
+    while True:
+        sub = ctx.bus.subscribe()
+        try:
+            async for message in sub:
+                if not isinstance(message, Alert):
+                    ctx.live.note(message)
+        except SlowConsumerError:
+            logger.warning("live-state follower fell behind the bus; resubscribing")
+        finally:
+            sub.close()
+
+
+def _lifespan(ctx: AppContext) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        follower = asyncio.create_task(follow_live_state(ctx), name="live-state")
+        config = ctx.live.config
+        retention = (
+            RetentionWorker(ctx.store, ctx.settings.snapshots_dir, config.retention) if config else None
+        )
+        if retention is not None:
+            retention.start()
+        try:
+            yield
+        finally:
+            if retention is not None:
+                retention.stop()
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings,
+    *,
+    bus: ServerBus,
+    store: Store,
+    engine: EngineView | None = None,
+    config: IocConfig | None = None,
+    options: ApiOptions | None = None,
+    dashboard_dir: Path | None = None,
+) -> FastAPI:
+    ctx = AppContext(
+        settings=settings,
+        bus=bus,
+        store=store,
+        secret=load_or_create_secret(settings.data_dir),
+        live=LiveState(config),
+        engine=engine,
+        options=options or ApiOptions(),
+    )
+
+    app = FastAPI(
+        title="IOC video analytics",
+        version="1",
+        description="Alerts, cameras and KPIs for the operations centre. See docs/api.md.",
+        lifespan=_lifespan(ctx),
+    )
+    app.state.ctx = ctx
+    for router in (
+        auth.router,
+        health.router,
+        cameras.router,
+        alerts.router,
+        snapshots.router,
+        admin.router,
+        kpi.router,
+        ws.router,
+    ):
+        app.include_router(router)
+    static = dashboard_dir if dashboard_dir is not None else DASHBOARD_DIR
+    if (static / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=static, html=True), name="dashboard")
+    return app

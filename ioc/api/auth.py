@@ -1,0 +1,168 @@
+"""Users, roles, passwords (pwdlib/argon2), tokens (PyJWT) and the one visibility rule.
+
+``visible_categories(role)`` decides what a role may see; REST and ``/ws`` both call it, so a
+traffic officer can never receive a security alert on either path.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+from pwdlib import PasswordHash
+
+from ioc.messages import Alert, CameraStatus, Category, KpiSnapshot
+from ioc.store.base import Store, UserRecord
+
+logger = logging.getLogger(__name__)
+
+JWT_ALGORITHM = "HS256"
+SECRET_FILE = "jwt-secret"
+ADMIN_PASSWORD_FILE = "admin-password.txt"
+COOKIE_NAME = "ioc_token"
+
+_hasher = PasswordHash.recommended()
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    POLICE = "police"
+    TRAFFIC = "traffic"
+
+
+class AuthError(Exception):
+    """Credentials or token refused; the message is safe to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    username: str
+    role: Role
+
+
+_VISIBLE: dict[Role, frozenset[Category] | None] = {
+    Role.ADMIN: None,
+    Role.OPERATOR: None,
+    Role.POLICE: frozenset({Category.SECURITY}),
+    Role.TRAFFIC: frozenset({Category.TRAFFIC}),
+}
+
+
+def visible_categories(role: Role) -> frozenset[Category] | None:
+    """Alert categories the role may see; None means all."""
+    return _VISIBLE[role]
+
+
+def can_see_category(role: Role, category: Category | None) -> bool:
+    """``category`` None (e.g. a camera not in the config) is shown to all-seeing roles only."""
+    allowed = visible_categories(role)
+    return allowed is None or (category is not None and category in allowed)
+
+
+def can_see(
+    role: Role, message: Alert | CameraStatus | KpiSnapshot, camera_category: Category | None
+) -> bool:
+    """Whether ``role`` may receive ``message``; ``camera_category`` is the config's category of
+    the message's camera (used for camera status)."""
+    if isinstance(message, Alert):
+        return can_see_category(role, message.category)
+    if isinstance(message, CameraStatus):
+        return can_see_category(role, camera_category)
+    return True
+
+
+ACTING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
+"""Roles that may ack / assign / resolve; police and traffic watch their categories."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return _hasher.verify(password, password_hash)
+    except Exception:  # a malformed hash in the table must not turn into a 500
+        logger.warning("unreadable password hash in the user table")
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only (0600), replacing any previous file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """The JWT signing secret, generated on first start and kept under ``data_dir`` (0600)."""
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) >= 32:
+            return secret
+        logger.warning("%s is too short; generating a new secret (existing tokens become invalid)", path)
+    secret = secrets.token_urlsafe(48)
+    write_private(path, secret + "\n")
+    return secret
+
+
+def ensure_admin(store: Store, data_dir: Path) -> str | None:
+    """On first start (no users at all) create ``admin`` with a generated password, write it to
+    ``data_dir/admin-password.txt`` (0600) and return it; otherwise return None."""
+    if store.list_users():
+        return None
+    password = generate_password()
+    store.add_user("admin", Role.ADMIN.value, hash_password(password), datetime.now(UTC))
+    write_private(
+        data_dir / ADMIN_PASSWORD_FILE,
+        f"username: admin\npassword: {password}\n"
+        "Change it with: ioc users passwd admin, then delete this file.\n",
+    )
+    return password
+
+
+def issue_token(secret: str, user: UserRecord, ttl: timedelta) -> str:
+    now = datetime.now(UTC)
+    claims = {"sub": user.username, "role": user.role, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
+
+
+def authenticate(store: Store, username: str, password: str) -> UserRecord:
+    user = store.get_user(username)
+    if user is None:
+        _hasher.hash(password)  # same cost whether or not the user exists
+        raise AuthError("wrong username or password")
+    if not verify_password(password, user.password_hash):
+        raise AuthError("wrong username or password")
+    return user
+
+
+def principal_from_token(store: Store, secret: str, token: str) -> Principal:
+    """Decode and check a token, then take the role from the store (a removed user's or a
+    demoted user's old token stops working at once)."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["sub", "exp"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthError("token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise AuthError("invalid token") from exc
+    user = store.get_user(str(claims["sub"]))
+    if user is None:
+        raise AuthError("unknown user")
+    return Principal(user.username, Role(user.role))

@@ -1,0 +1,90 @@
+"""What the API serves from: settings, bus, store, the engine's live view, the current config,
+and the latest camera status / KPI snapshot seen on the bus."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ioc.bus.base import ServerBus
+from ioc.config.models import IocConfig
+from ioc.messages import CameraStatus, Category, KpiSnapshot
+from ioc.settings import Settings
+from ioc.store.base import Store
+
+
+class EngineView(Protocol):
+    """The part of the pipeline's engine the API reads (ioc.pipeline implements it)."""
+
+    def camera_statuses(self) -> Mapping[str, CameraStatus]: ...
+
+    def latest_frame_jpeg(self, camera_id: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOptions:
+    heartbeat_seconds: float = 10.0
+    ws_queue_size: int = 256
+    ws_close_timeout_seconds: float = 2.0
+
+
+class LiveState:
+    """Latest camera status and KPI snapshot per key, fed from the bus; and the current config."""
+
+    def __init__(self, config: IocConfig | None) -> None:
+        self._lock = threading.Lock()
+        self._config = config
+        self._statuses: dict[str, CameraStatus] = {}
+        self._kpis: dict[str, KpiSnapshot] = {}
+
+    @property
+    def config(self) -> IocConfig | None:
+        with self._lock:
+            return self._config
+
+    def set_config(self, config: IocConfig) -> None:
+        with self._lock:
+            self._config = config
+
+    def note(self, message: CameraStatus | KpiSnapshot) -> None:
+        with self._lock:
+            if isinstance(message, CameraStatus):
+                self._statuses[message.camera_id] = message
+            else:
+                self._kpis[message.source] = message
+
+    def statuses(self) -> dict[str, CameraStatus]:
+        with self._lock:
+            return dict(self._statuses)
+
+    def kpis(self) -> list[KpiSnapshot]:
+        with self._lock:
+            return [self._kpis[k] for k in sorted(self._kpis)]
+
+    def camera_category(self, camera_id: str) -> Category | None:
+        config = self.config
+        if config is None:
+            return None
+        for cam in config.cameras:
+            if cam.id == camera_id:
+                return cam.alert_category
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    settings: Settings
+    bus: ServerBus
+    store: Store
+    secret: str
+    live: LiveState
+    engine: EngineView | None = None
+    options: ApiOptions = field(default_factory=ApiOptions)
+
+    def camera_statuses(self) -> dict[str, CameraStatus]:
+        statuses = self.live.statuses()
+        if self.engine is not None:
+            statuses.update(self.engine.camera_statuses())
+        return statuses

@@ -1,0 +1,62 @@
+"""Cameras: configuration with live status, and the latest annotated frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+from ioc.api.auth import Principal, can_see_category
+from ioc.api.context import AppContext
+from ioc.api.deps import Ctx, CurrentUser
+from ioc.config.models import CameraConfig
+from ioc.messages import CameraStatus
+
+router = APIRouter(prefix="/api/cameras", tags=["cameras"])
+
+
+def _view(camera: CameraConfig, camera_status: CameraStatus | None) -> dict[str, Any]:
+    body = camera.model_dump(mode="json")
+    body["status"] = camera_status.model_dump(mode="json") if camera_status else None
+    return body
+
+
+def _visible_camera(ctx: AppContext, user: Principal, camera_id: str) -> CameraConfig:
+    config = ctx.live.config
+    camera = next((c for c in config.cameras if c.id == camera_id), None) if config else None
+    if camera is None or not can_see_category(user.role, camera.alert_category):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown camera {camera_id!r}")
+    return camera
+
+
+@router.get("")
+def list_cameras(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
+    """Every camera the caller's role may see, with ``status`` (CameraStatus or null)."""
+    config = ctx.live.config
+    if config is None:
+        return []
+    statuses = ctx.camera_statuses()
+    return [
+        _view(cam, statuses.get(cam.id))
+        for cam in config.cameras
+        if can_see_category(user.role, cam.alert_category)
+    ]
+
+
+@router.get("/{camera_id}")
+def get_camera(camera_id: str, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
+    camera = _visible_camera(ctx, user, camera_id)
+    return _view(camera, ctx.camera_statuses().get(camera_id))
+
+
+@router.get(
+    "/{camera_id}/frame.jpg",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "no frame yet"}},
+)
+def camera_frame(camera_id: str, ctx: Ctx, user: CurrentUser) -> Response:
+    _visible_camera(ctx, user, camera_id)
+    jpeg = ctx.engine.latest_frame_jpeg(camera_id) if ctx.engine is not None else None
+    if jpeg is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no frame from camera {camera_id!r} yet")
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,144 @@
+"""Retention: prune alerts and snapshots by age, and snapshots by disk budget.
+
+Runs in its own thread every ``interval_seconds``; each pass takes the store's lock only for its
+own short transaction, so the bus keeps storing alerts while files are being deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ioc.config.models import RetentionConfig
+from ioc.store.base import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    alerts: int
+    snapshots_by_age: int
+    snapshots_by_size: int
+    snapshot_bytes_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    path: Path
+    mtime: float
+    size: int
+
+
+def _snapshot_files(root: Path) -> list[_File]:
+    files: list[_File] = []
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            path = Path(dirpath) / name
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            files.append(_File(path, st.st_mtime, st.st_size))
+    return sorted(files, key=lambda f: (f.mtime, str(f.path)))
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        logger.warning("retention: cannot delete %s: %s", path, exc)
+        return False
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    for dirpath, dirs, files in os.walk(root, topdown=False):
+        if Path(dirpath) != root and not dirs and not files:
+            try:
+                Path(dirpath).rmdir()
+            except OSError:
+                pass
+
+
+def prune_snapshots(root: Path, max_age: timedelta, max_bytes: int, now: float) -> tuple[int, int, int]:
+    """Delete snapshots older than ``max_age``, then the oldest until the rest fit ``max_bytes``.
+    Returns (deleted by age, deleted by size, bytes left)."""
+    if not root.is_dir():
+        return 0, 0, 0
+    cutoff = now - max_age.total_seconds()
+    kept: list[_File] = []
+    by_age = 0
+    for f in _snapshot_files(root):
+        if f.mtime < cutoff:
+            by_age += _unlink(f.path)
+        else:
+            kept.append(f)
+    total = sum(f.size for f in kept)
+    by_size = 0
+    for f in kept:  # oldest first
+        if total <= max_bytes:
+            break
+        if _unlink(f.path):
+            by_size += 1
+        total -= f.size
+    _remove_empty_dirs(root)
+    return by_age, by_size, total
+
+
+def prune_once(
+    store: Store, snapshots_dir: Path, config: RetentionConfig, now: float | None = None
+) -> PruneResult:
+    now = time.time() if now is None else now
+    max_age = timedelta(days=config.max_age_days)
+    alerts = store.prune_alerts(datetime.fromtimestamp(now, tz=UTC) - max_age)
+    by_age, by_size, left = prune_snapshots(
+        snapshots_dir, max_age, int(config.max_disk_mb * 1024 * 1024), now
+    )
+    return PruneResult(alerts, by_age, by_size, left)
+
+
+class RetentionWorker:
+    """A thread that runs :func:`prune_once` at start and then every ``interval_seconds``."""
+
+    def __init__(self, store: Store, snapshots_dir: Path, config: RetentionConfig) -> None:
+        self._store = store
+        self._dir = snapshots_dir
+        self._config = config
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        self._pass()
+        while not self._stop.wait(self._config.interval_seconds):
+            self._pass()
+
+    def _pass(self) -> None:
+        try:
+            result = prune_once(self._store, self._dir, self._config)
+        except Exception:
+            logger.exception("retention pass failed; retrying in %.0f s", self._config.interval_seconds)
+            return
+        if result.alerts or result.snapshots_by_age or result.snapshots_by_size:
+            logger.info(
+                "retention: pruned %d alerts, %d old snapshots, %d snapshots over budget (%d bytes left)",
+                result.alerts,
+                result.snapshots_by_age,
+                result.snapshots_by_size,
+                result.snapshot_bytes_left,
+            )
