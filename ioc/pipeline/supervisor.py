@@ -1,0 +1,236 @@
+"""The engine: readers, camera workers and shared detector loops for every enabled camera.
+
+Start-up is a readable list of steps; shutdown runs the steps that started, in reverse. Every
+camera has its own reader thread and worker thread, so one dead camera never stalls another; the
+detector loop only takes frames that are there. ``camera_statuses`` and ``latest_frame_jpeg`` are
+what the API reads; every status change is also published on the bus.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from ioc.bus.base import Message
+from ioc.config.models import CameraConfig, IocConfig
+from ioc.detect.base import Detector
+from ioc.events.snapshot import SnapshotWriter
+from ioc.ingest.reader import CameraReader
+from ioc.ingest.slot import LatestFrameSlot
+from ioc.messages import CameraState, CameraStatus
+from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop
+from ioc.pipeline.worker import CameraWorker
+from ioc.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PublishMessage = Callable[[Message], object]
+DetectorFactory = Callable[[str, Settings], Detector]
+
+JOIN_SECONDS = 5.0
+"""``stop()`` waits at most this long in all for the threads to finish."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    name: str
+    start: Callable[[], None]
+    stop: Callable[[], None]
+
+
+class _Runner(Protocol):
+    """A thread, or something that owns one (``CameraReader``)."""
+
+    def start(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+    def is_alive(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Runners started together and stopped together by one event."""
+
+    stop_event: threading.Event
+    runners: tuple[tuple[str, _Runner], ...]
+
+
+def _default_detector_factory(model: str, settings: Settings) -> Detector:
+    from ioc.detect.ultralytics_backend import load_detector
+
+    return load_detector(model, settings)
+
+
+class Engine:
+    """Runs the video pipeline for every enabled camera of ``config`` in this process."""
+
+    def __init__(
+        self,
+        config: IocConfig,
+        settings: Settings,
+        publish: PublishMessage,
+        *,
+        detector_factory: DetectorFactory = _default_detector_factory,
+        join_seconds: float = JOIN_SECONDS,
+    ) -> None:
+        self._config = config
+        self._settings = settings
+        self._publish = publish
+        self._detector_factory = detector_factory
+        self._join_seconds = join_seconds
+        self._cameras = tuple(c for c in config.cameras if c.enabled)
+        self._lock = threading.Lock()
+        self._statuses: dict[str, CameraStatus] = {c.id: _initial_status(c) for c in config.cameras}
+        self._detectors: dict[str, Detector] = {}
+        self._snapshots: SnapshotWriter | None = None
+        self._workers: dict[str, CameraWorker] = {}
+        self._slots: dict[str, LatestFrameSlot] = {}
+        self._groups: dict[str, _Group] = {}
+        self._started: list[_Step] = []
+        self._steps = (
+            _Step("load detectors", self._load_detectors, self._detectors.clear),
+            _Step("open snapshot store", self._open_snapshots, self._close_snapshots),
+            _Step("start camera workers", self._start_workers, lambda: self._stop_group("workers")),
+            _Step("start camera readers", self._start_readers, lambda: self._stop_group("readers")),
+            _Step("start detector loops", self._start_detector_loops, lambda: self._stop_group("detectors")),
+        )
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the start-up steps in order; if one fails, undo the ones that ran and re-raise."""
+        for step in self._steps:
+            logger.info("engine: %s", step.name)
+            try:
+                step.start()
+            except Exception:
+                logger.exception("engine: %s failed; shutting down what started", step.name)
+                self.stop()
+                raise
+            self._started.append(step)
+
+    def stop(self) -> None:
+        """Undo the started steps in reverse order; threads get ``join_seconds`` in all."""
+        while self._started:
+            step = self._started.pop()
+            logger.info("engine: undo %s", step.name)
+            try:
+                step.stop()
+            except Exception:
+                logger.exception("engine: undoing %s failed", step.name)
+
+    def __enter__(self) -> Engine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what the API reads -----------------------------------------------------------------
+
+    def camera_statuses(self) -> list[CameraStatus]:
+        """The latest status of every camera in the config, in config order."""
+        with self._lock:
+            return [self._statuses[c.id] for c in self._config.cameras]
+
+    def camera_status(self, camera_id: str) -> CameraStatus | None:
+        with self._lock:
+            return self._statuses.get(camera_id)
+
+    def latest_frame_jpeg(self, camera_id: str) -> bytes | None:
+        """The camera's latest processed frame, annotated, as JPEG; None before the first one."""
+        worker = self._workers.get(camera_id)
+        return None if worker is None else worker.latest_jpeg()
+
+    @property
+    def workers(self) -> dict[str, CameraWorker]:
+        return dict(self._workers)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _load_detectors(self) -> None:
+        for model in sorted({c.detect.model for c in self._cameras}):
+            self._detectors[model] = self._detector_factory(model, self._settings)
+
+    def _open_snapshots(self) -> None:
+        self._snapshots = SnapshotWriter(self._settings.snapshots_dir)
+
+    def _close_snapshots(self) -> None:
+        self._snapshots = None
+
+    def _start_workers(self) -> None:
+        stop = threading.Event()
+        runners: list[tuple[str, _Runner]] = []
+        for camera in self._cameras:
+            worker = CameraWorker.build(camera, publish=self._publish, snapshots=self._snapshots)
+            self._workers[camera.id] = worker
+            name = f"ioc-worker-{camera.id}"
+            runners.append((name, threading.Thread(target=worker.run, args=(stop,), name=name, daemon=True)))
+        self._launch("workers", stop, runners)
+
+    def _start_readers(self) -> None:
+        stop = threading.Event()
+        runners: list[tuple[str, _Runner]] = []
+        for camera in self._cameras:
+            slot = LatestFrameSlot(camera.id)
+            self._slots[camera.id] = slot
+            runners.append((f"ioc-reader-{camera.id}", CameraReader(camera, slot, self._on_status, stop)))
+        self._launch("readers", stop, runners)
+
+    def _start_detector_loops(self) -> None:
+        stop = threading.Event()
+        runners: list[tuple[str, _Runner]] = []
+        for model, detector in sorted(self._detectors.items()):
+            cameras = [c for c in self._cameras if c.detect.model == model]
+            feeds = [CameraFeed(self._slots[c.id], self._workers[c.id]) for c in cameras]
+            loop = DetectorLoop(detector, feeds)
+            name = f"ioc-detect-{model}"
+            runners.append((name, threading.Thread(target=loop.run, args=(stop,), name=name, daemon=True)))
+        self._launch("detectors", stop, runners)
+
+    def _launch(self, group: str, stop: threading.Event, runners: list[tuple[str, _Runner]]) -> None:
+        self._groups[group] = _Group(stop, tuple(runners))
+        for _, runner in runners:
+            runner.start()
+
+    def _stop_group(self, name: str) -> None:
+        group = self._groups.pop(name, None)
+        if group is None:
+            return
+        group.stop_event.set()
+        deadline = time.monotonic() + self._join_seconds
+        for name, runner in group.runners:
+            runner.join(timeout=max(deadline - time.monotonic(), 0.0))
+            if runner.is_alive():
+                logger.warning("engine: %s did not stop in time; left behind (daemon thread)", name)
+
+    # -- status -----------------------------------------------------------------------------
+
+    def _on_status(self, status: CameraStatus) -> None:
+        with self._lock:
+            previous = self._statuses.get(status.camera_id)
+            self._statuses[status.camera_id] = status
+        if previous is not None and previous.state == status.state and previous.reason == status.reason:
+            return
+        logger.info("camera %s: %s (%s)", status.camera_id, status.state, status.reason or "-")
+        try:
+            self._publish(status)
+        except Exception:
+            logger.exception("camera %s: publishing status failed", status.camera_id)
+
+
+def _initial_status(camera: CameraConfig) -> CameraStatus:
+    now = datetime.now(UTC)
+    if not camera.enabled:
+        return CameraStatus(camera_id=camera.id, state=CameraState.OFFLINE, reason="disabled", changed_at=now)
+    return CameraStatus(camera_id=camera.id, state=CameraState.CONNECTING, changed_at=now)
+
+
+Supervisor = Engine
+"""The name the architecture notes use for the same thing."""

@@ -1,0 +1,232 @@
+"""The camera worker: the one owner of a camera's tracker, rule state and alert lifecycle.
+
+It is handed (frame, detections) pairs by the shared detector loop (live) or by ``replay`` (files)
+and runs track → rules → events, passing every Alert to a publish callable (``Bus.publish``).
+Nothing else touches its state, so it needs no locks except around the live tile, which the API
+reads from another thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ioc import metrics
+from ioc.config.models import CameraConfig
+from ioc.events.lifecycle import AlertLifecycle
+from ioc.events.snapshot import SnapshotWriter, annotate
+from ioc.messages import Alert
+from ioc.rules.engine import RuleEngine
+from ioc.track.tracker import Tracker
+from ioc.types import Detections, Frame
+
+logger = logging.getLogger(__name__)
+
+Publish = Callable[[Alert], object]
+
+TILE_INTERVAL_SECONDS = 0.5
+"""A live tile is re-encoded at most this often (about twice a second), and only when asked for."""
+
+TILE_JPEG_QUALITY = 75
+QUEUE_SIZE = 2
+"""Detected frames waiting for a worker; more would only add latency (latest frame wins)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedFrame:
+    """A frame with the detector's output for it (already filtered for this camera)."""
+
+    frame: Frame
+    detections: Detections
+
+
+@dataclass(frozen=True, slots=True)
+class _Tile:
+    index: int
+    encoded_at: float
+    jpeg: bytes
+
+
+def camera_filter(camera: CameraConfig, dets: Detections) -> Detections:
+    """Keep this camera's classes at or above its confidence (the detector output is shared)."""
+    if len(dets) == 0:
+        return dets
+    classes = np.asarray(camera.detect.classes, dtype=object)
+    mask = np.isin(dets.class_name, classes) & (dets.confidence >= camera.detect.confidence)
+    return dets[mask]
+
+
+class CameraWorker:
+    """track → rules → events for one camera. ``process`` must be called from one thread only."""
+
+    def __init__(
+        self,
+        camera: CameraConfig,
+        *,
+        tracker: Tracker,
+        rules: RuleEngine,
+        lifecycle: AlertLifecycle,
+        publish: Publish,
+        stamp_source_time: bool = False,
+        queue_size: int = QUEUE_SIZE,
+    ) -> None:
+        self._camera = camera
+        self._tracker = tracker
+        self._rules = rules
+        self._lifecycle = lifecycle
+        self._publish = publish
+        self._stamp_source_time = stamp_source_time
+        self._queue: queue.Queue[DetectedFrame] = queue.Queue(maxsize=queue_size)
+        self._dropped = 0
+        self._processed = 0
+        self._live_until = float("-inf")
+        self._latest: DetectedFrame | None = None
+        self._tile: _Tile | None = None
+        self._tile_lock = threading.Lock()
+        self._processed_metric = metrics.FRAMES_PROCESSED.labels(camera=camera.id)
+        self._dropped_metric = metrics.WORKER_DROPPED.labels(camera=camera.id)
+
+    @classmethod
+    def build(
+        cls,
+        camera: CameraConfig,
+        *,
+        publish: Publish,
+        snapshots: SnapshotWriter | None,
+        frame_rate: float | None = None,
+        stamp_source_time: bool = False,
+    ) -> CameraWorker:
+        """A worker with a fresh tracker, rule engine and lifecycle built from ``camera``.
+
+        ``frame_rate`` is the rate frames will arrive at (default: the camera's ``detect.fps``).
+        """
+        rate = frame_rate if frame_rate is not None else camera.detect.fps
+        return cls(
+            camera,
+            tracker=Tracker(camera.track, rate),
+            rules=RuleEngine(camera),
+            lifecycle=AlertLifecycle(camera, snapshots),
+            publish=publish,
+            stamp_source_time=stamp_source_time,
+        )
+
+    @property
+    def camera(self) -> CameraConfig:
+        return self._camera
+
+    @property
+    def camera_id(self) -> str:
+        return self._camera.id
+
+    @property
+    def dropped(self) -> int:
+        """Detected frames dropped because this worker was still busy with earlier ones."""
+        return self._dropped
+
+    @property
+    def processed(self) -> int:
+        return self._processed
+
+    def has_live_tracks(self, at: float) -> bool:
+        """True while a track seen recently may still be alive at stream time ``at``."""
+        return at < self._live_until
+
+    # -- the owner thread -------------------------------------------------------------------
+
+    def process(self, frame: Frame, detections: Detections) -> list[Alert]:
+        """Run one detected frame through track → rules → events; publish and return its alerts."""
+        mine = camera_filter(self._camera, detections)
+        with metrics.STAGE_SECONDS.labels(stage="track").time():
+            tracked = self._tracker.update(mine, frame)
+        with metrics.STAGE_SECONDS.labels(stage="rules").time():
+            hits = self._rules.evaluate(tracked, frame.timestamp)
+        with metrics.STAGE_SECONDS.labels(stage="events").time():
+            alerts = self._lifecycle.step(hits, frame, tracked)
+        if np.any(tracked.tracker_id >= 0):
+            self._live_until = frame.timestamp + self._camera.track.lost_track_seconds
+        self._latest = DetectedFrame(frame, tracked)
+        self._processed += 1
+        self._processed_metric.inc()
+        return self._emit(alerts, frame)
+
+    def flush(self) -> list[Alert]:
+        """End every open alert at the last processed frame (shutdown, end of file)."""
+        latest = self._latest
+        if latest is None:
+            return []
+        return self._emit(self._lifecycle.flush(latest.frame), latest.frame)
+
+    def _emit(self, alerts: list[Alert], frame: Frame) -> list[Alert]:
+        if self._stamp_source_time:
+            stamp = round(frame.timestamp, 3)
+            alerts = [a.model_copy(update={"source_time_s": stamp}) for a in alerts]
+        for alert in alerts:
+            try:
+                self._publish(alert)
+            except Exception:
+                logger.exception("camera %s: publishing alert %s failed", self.camera_id, alert.id)
+        return alerts
+
+    # -- the queue between the detector loop and the owner thread ---------------------------
+
+    def submit(self, frame: Frame, detections: Detections) -> bool:
+        """Queue a detected frame for the owner thread. Never blocks; a full queue drops (counted)."""
+        try:
+            self._queue.put_nowait(DetectedFrame(frame, detections))
+        except queue.Full:
+            self._dropped += 1
+            self._dropped_metric.inc()
+            logger.debug("camera %s: worker behind, detected frame %d dropped", self.camera_id, frame.index)
+            return False
+        return True
+
+    def run(self, stop_event: threading.Event, poll_seconds: float = 0.1) -> None:
+        """Owner-thread body: process queued frames until ``stop_event``; then end open alerts."""
+        logger.info("camera %s: worker started", self.camera_id)
+        while not stop_event.wait(0):
+            try:
+                item = self._queue.get(timeout=poll_seconds)
+            except queue.Empty:
+                continue
+            try:
+                self.process(item.frame, item.detections)
+            except Exception:
+                logger.exception("camera %s: frame %d failed in the worker", self.camera_id, item.frame.index)
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("camera %s: flushing open alerts failed", self.camera_id)
+        logger.info("camera %s: worker stopped after %d frames", self.camera_id, self._processed)
+
+    # -- live tile (read from API threads) --------------------------------------------------
+
+    def latest_jpeg(self, now: float | None = None) -> bytes | None:
+        """The latest processed frame with boxes, zones and lines drawn, as JPEG.
+
+        Encoded lazily when asked for, and at most once per ``TILE_INTERVAL_SECONDS``.
+        """
+        latest = self._latest
+        if latest is None:
+            return None
+        clock = time.monotonic() if now is None else now
+        with self._tile_lock:
+            tile = self._tile
+            fresh = tile is not None and (
+                tile.index == latest.frame.index or clock - tile.encoded_at < TILE_INTERVAL_SECONDS
+            )
+            if tile is not None and fresh:
+                return tile.jpeg
+            image = annotate(latest.frame, latest.detections, self._camera)
+            ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, TILE_JPEG_QUALITY])
+            if not ok:
+                logger.warning("camera %s: could not encode the live tile", self.camera_id)
+                return tile.jpeg if tile is not None else None
+            self._tile = _Tile(latest.frame.index, clock, buf.tobytes())
+            return self._tile.jpeg
