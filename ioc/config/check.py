@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from ioc.config.errors import ConfigError
@@ -14,16 +17,24 @@ def check_main(path: Path) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        for line in exc.errors:
-            print(line)
         count = len(exc.errors)
-        print(f"FAILED: {path}: {count} error{'s' if count != 1 else ''}")
+        _print_lines([*exc.errors, f"FAILED: {path}: {count} error{'s' if count != 1 else ''}"])
         return 1
     rules = sum(len(camera.rules) for camera in config.cameras)
-    print(f"OK: {path}: {len(config.cameras)} cameras, {rules} rules")
+    _print_lines([f"OK: {path}: {len(config.cameras)} cameras, {rules} rules"])
     return 0
 
 
 def check_command(args: argparse.Namespace) -> int:
     file: Path = args.file
     return check_main(file)
+
+
+def _print_lines(lines: Sequence[str]) -> None:
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `ioc check f | head -1`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -27,13 +27,10 @@ _TOKEN = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")
 _DUPLICATE = re.compile(r"^duplicate id (.+)$")
 _UNKNOWN_CLASS = re.compile(r"^unknown class ('[^']*'|\"[^\"]*\")")
 _NO_GOT = {"missing", "extra_forbidden", "value_error", "assertion_error", "too_short", "too_long"}
-_REWORDED = {
-    "a valid tuple": "a list",
-    "a valid list": "a list",
-    "a valid dictionary or object to extract fields from": "a mapping",
-    "a valid dictionary or instance of": "a mapping",
-    "a valid dictionary": "a mapping",
-}
+_REWORDED = (
+    (re.compile(r"a valid (tuple|list)"), "a list"),
+    (re.compile(r"a valid dictionary( or object to extract fields from| or instance of \w+)?"), "a mapping"),
+)
 
 
 class ConfigError(Exception):
@@ -186,8 +183,8 @@ def _literal(text: str) -> object:
 
 def _expected_got(err: ErrorDetails) -> str:
     msg = err["msg"]
-    for old, new in _REWORDED.items():
-        msg = msg.replace(old, new)
+    for pattern, new in _REWORDED:
+        msg = pattern.sub(new, msg)
     if err["type"] == "string_pattern_mismatch" and str(err.get("ctx", {}).get("pattern", "")).startswith(
         "^[A-Za-z0-9][A-Za-z0-9_.-]"
     ):
@@ -202,8 +199,9 @@ def _expected_got(err: ErrorDetails) -> str:
     return msg
 
 
-def unknown_key_message(key: str, expected: list[str]) -> str:
-    msg = f"unknown key {key!r}"
+def unknown_key_message(key: str, expected: list[str], what: str = "key") -> str:
+    """``unknown key 'fsp' (did you mean 'fps'?); expected one of …``."""
+    msg = f"unknown {what} {key!r}"
     close = difflib.get_close_matches(key, expected, n=1, cutoff=0.6)
     if close:
         msg += f" (did you mean {close[0]!r}?)"

@@ -128,6 +128,8 @@ def _yaml_error(label: str, exc: MarkedYAMLError) -> str:
         first = exc.context_mark.line + 1
         if "duplicate key" in problem:
             problem = f"{problem.split(' with value')[0]} (first at line {first})"
+        elif problem.startswith("but "):
+            problem = f"{exc.context}, {problem}"
         else:
             problem = f"{problem} ({exc.context} at line {first})"
     where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -230,10 +232,9 @@ class _Build:
             return None
         path = self.presets.find(name)
         if path is None:
-            names = ", ".join(self.presets.available()) or "(none found)"
             where = ", ".join(str(d) for d in self.presets.dirs)
-            msg = f"unknown preset {name!r}: expected one of {names} (searched {where})"
-            self.errors.append(format_at(key.origin, msg))
+            msg = unknown_key_message(name, self.presets.available(), what="preset")
+            self.errors.append(format_at(key.origin, f"{msg} (searched {where})"))
             return None
         tree = self.presets.load(name, path)
         if tree is None:

@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 Key = str | int
 Scalar = str | int | float | bool | None | dt.date
 MAX_DEPTH = 64
-MAX_NODES = 200_000
+MAX_NODES = 100_000
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
