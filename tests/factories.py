@@ -1,4 +1,4 @@
-"""Factories for test values: frames, detections, camera configs. Factories only, no fixtures."""
+"""Factories for test values: frames, detections, camera configs, rule hits. Factories only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ioc.config.models import CameraConfig
-from ioc.types import Detections, Frame
+from ioc.types import Detections, Frame, HitKind, RuleHit
 
 Box = tuple[float, float, float, float]
 
@@ -92,3 +92,41 @@ def make_camera(
     }
     data.update(fields)
     return CameraConfig.model_validate(data)
+
+
+def make_hit(
+    timestamp: float,
+    *,
+    rule_id: str = "no-entry",
+    rule_type: str = "intrusion",
+    kind: HitKind = HitKind.STATE,
+    track_id: int = 7,
+    object_class: str = "person",
+    confidence: float = 0.9,
+    bbox: Box = (0.3, 0.3, 0.4, 0.6),
+    zone_id: str | None = None,
+    line_id: str | None = None,
+    direction: str | None = None,
+    value: float | None = None,
+    value_unit: str | None = None,
+) -> RuleHit:
+    """A rule hit; zone rules default to zone ``restricted``, line crossings to line ``l1``."""
+    if zone_id is None and rule_type in ("intrusion", "loitering"):
+        zone_id = "restricted"
+    if line_id is None and rule_type == "line_crossing":
+        line_id = "l1"
+    return RuleHit(
+        rule_id=rule_id,
+        rule_type=rule_type,
+        kind=kind,
+        track_id=track_id,
+        object_class=object_class,
+        confidence=confidence,
+        bbox=bbox,
+        timestamp=timestamp,
+        zone_id=zone_id,
+        line_id=line_id,
+        direction=direction,
+        value=value,
+        value_unit=value_unit,
+    )

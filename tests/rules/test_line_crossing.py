@@ -137,3 +137,24 @@ def test_forgotten_track_does_not_count_on_reappearance() -> None:
     eng.evaluate(make_detections(anchors=[(0.3, 0.3)], tracker_id=[6]), 2.6)
     assert rule.tracked == 1
     assert eng.evaluate(make_detections(anchors=[(0.5, 0.6)], tracker_id=[5]), 3.0) == []
+
+
+@pytest.mark.parametrize(
+    ("anchors", "expected"),
+    [
+        pytest.param(
+            [(0.5, 0.45), (0.5, 0.505), (0.5, 0.45), (0.5, 0.508), (0.5, 0.45)], [], id="dips-into-band"
+        ),
+        pytest.param(
+            [(0.5, 0.55), (0.5, 0.495), (0.5, 0.55), (0.5, 0.492), (0.5, 0.55)], [], id="rises-into-band"
+        ),
+        pytest.param(
+            [(0.5, 0.45), (0.5, 0.52), (0.5, 0.495), (0.5, 0.505), (0.5, 0.52)],
+            ["in"],
+            id="crosses-then-wobbles",
+        ),
+    ],
+)
+def test_hysteresis_band_without_cooldown(anchors: list[Pt], expected: list[str]) -> None:
+    hits = run_path(engine(cooldown=0.0), path(*anchors))
+    assert [h.direction for h in hits] == expected
