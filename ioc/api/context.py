@@ -4,7 +4,7 @@ and the latest camera status / KPI snapshot seen on the bus."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,7 +18,7 @@ from ioc.store.base import Store
 class EngineView(Protocol):
     """The part of the pipeline's engine the API reads (ioc.pipeline implements it)."""
 
-    def camera_statuses(self) -> Mapping[str, CameraStatus]: ...
+    def camera_statuses(self) -> Sequence[CameraStatus]: ...
 
     def latest_frame_jpeg(self, camera_id: str) -> bytes | None: ...
 
@@ -86,5 +86,5 @@ class AppContext:
     def camera_statuses(self) -> dict[str, CameraStatus]:
         statuses = self.live.statuses()
         if self.engine is not None:
-            statuses.update(self.engine.camera_statuses())
+            statuses.update({s.camera_id: s for s in self.engine.camera_statuses()})
         return statuses

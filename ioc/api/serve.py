@@ -1,0 +1,148 @@
+"""``ioc serve``: engine + API (+ dashboard) in one process.
+
+Start-up is a list of steps: load the config, open the store, make sure an admin exists, open the
+bus, start the engine, serve HTTP. Shutdown (SIGINT / SIGTERM) stops the server and then undoes
+the steps in reverse: the engine's readers and workers stop (their last alerts still go out), the
+bus stores what is pending, the store closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
+from ioc.bus import open_bus
+from ioc.bus.redis_bus import RedisBusError
+from ioc.config.models import IocConfig
+from ioc.settings import Settings, load_settings
+from ioc.store import StoreError, open_store
+
+logger = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """Raised by our signal handler once uvicorn has finished its graceful shutdown."""
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for arg, name in (
+        ("config", "config_path"),
+        ("host", "host"),
+        ("port", "port"),
+        ("data_dir", "data_dir"),
+    ):
+        value = getattr(args, arg, None)
+        if value is not None:
+            overrides[name] = value
+    return load_settings(**overrides)
+
+
+def load_optional_config(path: Path, required: bool) -> IocConfig | None:
+    """The validated config; None when the file is absent and not ``required``.
+    Raises ``ConfigError`` with every problem and its line."""
+    from ioc.config.errors import ConfigError
+    from ioc.config.loader import load_config
+
+    if not path.exists():
+        if required:
+            raise ConfigError([f"{path}: file not found (pass --config, or --no-engine to run the API only)"])
+        logger.info("no config at %s: serving the API without cameras", path)
+        return None
+    return load_config(path)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from ioc.config.errors import ConfigError
+
+    settings = settings_from_args(args)
+    try:
+        config = load_optional_config(settings.config_path, required=not args.no_engine)
+    except ConfigError as exc:
+        print(f"ioc serve: invalid config {settings.config_path}:", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    try:
+        return serve(settings, config, engine_enabled=not args.no_engine)
+    except (StoreError, RedisBusError) as exc:
+        print(f"ioc serve: {exc}", file=sys.stderr)
+        return 2
+
+
+def serve(settings: Settings, config: IocConfig | None, *, engine_enabled: bool) -> int:
+    with contextlib.ExitStack() as undo:
+        store = open_store(settings)
+        undo.callback(store.close)
+        _announce_admin(settings, ensure_admin(store, settings.data_dir))
+        bus = open_bus(settings, store)
+        undo.callback(bus.close)
+        engine = None
+        if engine_enabled and config is not None:
+            engine = start_engine(config, settings, bus.publish)
+            undo.callback(engine.stop)
+        from ioc.api.app import create_app
+
+        app = create_app(settings, bus=bus, store=store, engine=engine, config=config)
+        print(f"ioc: serving http://{_display_host(settings.host)}:{settings.port}/", flush=True)
+        run_server(app, settings)
+        logger.info("shutting down: engine, bus, store")
+    return 0
+
+
+def start_engine(config: IocConfig, settings: Settings, publish: Any) -> Any:
+    """The camera pipeline (ioc.pipeline), imported only when cameras run in this process."""
+    from ioc.pipeline.supervisor import Engine
+
+    engine = Engine(config, settings, publish)
+    engine.start()
+    return engine
+
+
+def run_server(app: Any, settings: Settings) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Stopped(signum)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try:
+        server.run()
+    except _Stopped:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _announce_admin(settings: Settings, password: str | None) -> None:
+    if password is None:
+        return
+    path = settings.data_dir / ADMIN_PASSWORD_FILE
+    print("ioc: first start: created user 'admin'", flush=True)
+    print(f"ioc: admin password: {password}", flush=True)
+    print(f"ioc: (also written to {path}, readable by this user only)", flush=True)
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)

@@ -1,0 +1,106 @@
+"""``ioc users add|list|passwd|remove`` and ``ioc token``: user management from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import UTC, datetime, timedelta
+
+from ioc.api.auth import Role, generate_password, hash_password, issue_token, load_or_create_secret
+from ioc.settings import Settings, load_settings
+from ioc.store import StoreError, open_store
+from ioc.store.base import Store
+
+MIN_PASSWORD = 8
+
+
+class CliError(Exception):
+    pass
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    data_dir = getattr(args, "data_dir", None)
+    return load_settings(data_dir=data_dir) if data_dir is not None else load_settings()
+
+
+def _password(args: argparse.Namespace) -> tuple[str, bool]:
+    """(password, generated). Given → used; a terminal → prompted twice; otherwise generated."""
+    if args.password is not None:
+        if len(args.password) < MIN_PASSWORD:
+            raise CliError(f"--password: at least {MIN_PASSWORD} characters")
+        return args.password, False
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if len(first) < MIN_PASSWORD:
+            raise CliError(f"password: at least {MIN_PASSWORD} characters")
+        if getpass.getpass("Again: ") != first:
+            raise CliError("passwords differ")
+        return first, False
+    return generate_password(), True
+
+
+def _need_username(args: argparse.Namespace) -> str:
+    if not args.username:
+        raise CliError(f"users {args.action}: a username is required")
+    return str(args.username)
+
+
+def _run(store: Store, args: argparse.Namespace) -> None:
+    if args.action == "list":
+        for user in store.list_users():
+            print(f"{user.username}\t{user.role}\t{user.created_at.isoformat(timespec='seconds')}")
+        return
+    name = _need_username(args)
+    if args.action == "remove":
+        store.remove_user(name)
+        print(f"removed {name}")
+        return
+    password, generated = _password(args)
+    if args.action == "add":
+        store.add_user(name, Role(args.role).value, hash_password(password), datetime.now(UTC))
+        print(f"added {name} ({args.role})")
+    else:
+        store.set_password(name, hash_password(password))
+        print(f"changed the password of {name}")
+    if generated:
+        print(f"password: {password}")
+
+
+def users_command(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        print(f"ioc users: {exc}", file=sys.stderr)
+        return 2
+    try:
+        _run(store, args)
+    except (CliError, StoreError) as exc:
+        print(f"ioc users: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
+
+
+def token_command(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    minutes = args.minutes if args.minutes is not None else settings.token_ttl_minutes
+    if minutes <= 0:
+        print("ioc token: --minutes must be positive", file=sys.stderr)
+        return 1
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        print(f"ioc token: {exc}", file=sys.stderr)
+        return 2
+    try:
+        user = store.get_user(args.username)
+    finally:
+        store.close()
+    if user is None:
+        print(f"ioc token: unknown user {args.username!r} (see: ioc users list)", file=sys.stderr)
+        return 1
+    print(issue_token(load_or_create_secret(settings.data_dir), user, timedelta(minutes=minutes)))
+    return 0
