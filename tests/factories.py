@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from ioc.config.models import CameraConfig
+from ioc.config.models import CameraConfig, IocConfig
+from ioc.messages import Alert, CameraStatus, KpiSnapshot
 from ioc.types import Detections, Frame, HitKind, RuleHit
 
 Box = tuple[float, float, float, float]
@@ -130,3 +132,65 @@ def make_hit(
         value=value,
         value_unit=value_unit,
     )
+
+
+def make_alert(
+    n: int = 1,
+    *,
+    camera_id: str = "gate",
+    category: str = "security",
+    rule_type: str = "intrusion",
+    severity: str = "warning",
+    state: str = "start",
+    at: float = 1_700_000_000.0,
+    **fields: Any,
+) -> Alert:
+    """Alert number ``n`` (id ``<camera>-a<n>``), started ``n`` seconds after ``at`` (Unix s)."""
+    started = datetime.fromtimestamp(at + n, tz=UTC)
+    data: dict[str, Any] = {
+        "id": f"{camera_id}-a{n}",
+        "camera_id": camera_id,
+        "rule_id": f"{rule_type}-1",
+        "rule_type": rule_type,
+        "state": state,
+        "severity": severity,
+        "category": category,
+        "started_at": started,
+        "updated_at": started,
+        "message": {"vi": f"Cảnh báo {n}", "en": f"Alert {n}"},
+    }
+    data.update(fields)
+    return Alert.model_validate(data)
+
+
+def make_camera_status(camera_id: str = "gate", state: str = "online", **fields: Any) -> CameraStatus:
+    return CameraStatus.model_validate(
+        {"camera_id": camera_id, "state": state, "changed_at": datetime.now(UTC), **fields}
+    )
+
+
+def make_kpi(source: str = "public_service", *, values: int = 1, label_chars: int = 10) -> KpiSnapshot:
+    """A KPI snapshot with ``values`` values; ``label_chars`` makes it as large as a test needs."""
+    label = "x" * label_chars
+    return KpiSnapshot.model_validate(
+        {
+            "source": source,
+            "at": datetime.now(UTC),
+            "values": [
+                {"key": f"k{i}", "label": {"vi": label, "en": label}, "value": float(i)}
+                for i in range(values)
+            ],
+        }
+    )
+
+
+def make_ioc_config(**fields: Any) -> IocConfig:
+    """Two cameras: ``street`` (traffic) and ``gate`` (security)."""
+    data: dict[str, Any] = {
+        "cameras": [
+            {"id": "street", "source": "street.mp4", "category": "traffic"},
+            {"id": "gate", "source": "gate.mp4", "category": "security"},
+        ]
+    }
+    data.update(fields)
+    return IocConfig.model_validate(data)
