@@ -141,6 +141,7 @@ def open_container(source: str, *, open_timeout_s: float = 10.0, read_timeout_s:
     if kind is SourceKind.FILE and not Path(target).is_file():
         reason = "is a directory, expected a video file" if Path(target).is_dir() else "file not found"
         raise SourceError(source, reason, fatal=True)
+    started = time.monotonic()
     try:
         container = av.open(
             target,
@@ -149,6 +150,9 @@ def open_container(source: str, *, open_timeout_s: float = 10.0, read_timeout_s:
             timeout=(open_timeout_s, read_timeout_s),
         )
     except Exception as exc:
+        timed_out = time.monotonic() - started >= open_timeout_s * 0.95
+        if timed_out and kind is not SourceKind.FILE and isinstance(exc, av.error.FFmpegError):
+            raise SourceError(source, f"no answer within {open_timeout_s:.1f} s (timed out)") from exc
         raise _classify(source, kind, exc, open_timeout_s) from exc
     if not container.streams.video:
         container.close()

@@ -1,0 +1,209 @@
+"""CameraReader on real sources: files, a refused port, a silent server (RTSP servers: test_reader_rtsp)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ioc import metrics
+from ioc.ingest import CameraReader, LatestFrameSlot
+from ioc.messages import CameraState, CameraStatus
+from tests.factories import make_camera
+
+
+class Recorder:
+    """Collects status changes; ``wait_for`` blocks until a state shows up."""
+
+    def __init__(self) -> None:
+        self.statuses: list[CameraStatus] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, status: CameraStatus) -> None:
+        with self._cond:
+            self.statuses.append(status)
+            self._cond.notify_all()
+
+    @property
+    def states(self) -> list[CameraState]:
+        with self._cond:
+            return [s.state for s in self.statuses]
+
+    def wait_for(self, state: CameraState, timeout: float, after: int = 0) -> CameraStatus:
+        def found() -> CameraStatus | None:
+            return next((s for s in self.statuses[after:] if s.state is state), None)
+
+        with self._cond:
+            if not self._cond.wait_for(lambda: found() is not None, timeout):
+                raise AssertionError(f"no {state.value} status within {timeout} s; saw {self.states}")
+            status = found()
+            assert status is not None
+            return status
+
+
+ReaderFactory = Callable[..., tuple[CameraReader, Recorder]]
+
+
+@pytest.fixture
+def make_reader() -> Iterator[ReaderFactory]:
+    """``make_reader(camera_id, source, loop=..., **reader_kwargs)`` → started reader + recorder."""
+    readers: list[CameraReader] = []
+    stop = threading.Event()
+
+    def make(
+        camera_id: str, source: str, *, loop: bool = True, **kwargs: float
+    ) -> tuple[CameraReader, Recorder]:
+        camera = make_camera(id=camera_id, source=source, loop=loop)
+        recorder = Recorder()
+        reader = CameraReader(camera, LatestFrameSlot(camera_id), recorder, stop, **kwargs)
+        readers.append(reader)
+        reader.start()
+        return reader, recorder
+
+    yield make
+    stop.set()
+    for reader in readers:
+        reader.join(timeout=3)
+        assert not reader.is_alive(), f"{reader.name} did not stop"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def collect(slot: LatestFrameSlot, seconds: float) -> list[int]:
+    """Frame indexes taken from ``slot`` during ``seconds``."""
+    deadline = time.monotonic() + seconds
+    seen: list[int] = []
+    while (remaining := deadline - time.monotonic()) > 0:
+        frame = slot.take(timeout=min(remaining, 0.2))
+        if frame is not None:
+            seen.append(frame.index)
+    return seen
+
+
+def test_file_camera_goes_online_in_real_time(make_reader: ReaderFactory, clip_15fps: Path) -> None:
+    reader, recorder = make_reader("file-live", str(clip_15fps), stall_seconds=2.0)
+    read_before = metrics.FRAMES_READ.labels(camera="file-live")._value.get()
+    recorder.wait_for(CameraState.ONLINE, timeout=5)
+    frames = []
+    deadline = time.monotonic() + 3.0  # 1.5 passes of the 2 s clip: crosses a loop
+    while time.monotonic() < deadline:
+        frame = reader.slot.take(timeout=0.5)
+        if frame is not None:
+            frames.append(frame)
+    assert 40 <= len(frames) <= 47
+    stamps = [f.timestamp for f in frames]
+    assert stamps == sorted(stamps)
+    assert all(abs(f.wall_time - time.time()) < 5 for f in frames)
+    assert [f.index for f in frames] == list(range(frames[0].index, frames[0].index + len(frames)))
+    status = reader.snapshot()
+    assert status.state is CameraState.ONLINE
+    assert status.fps == pytest.approx(15, rel=0.2)
+    assert status.last_frame_age_s is not None and status.last_frame_age_s < 0.5
+    assert status.reconnects == 0
+    assert metrics.CAMERA_UP.labels(camera="file-live")._value.get() == 1
+    assert metrics.CAMERA_FPS.labels(camera="file-live")._value.get() == pytest.approx(15, rel=0.2)
+    assert metrics.FRAMES_READ.labels(camera="file-live")._value.get() - read_before >= len(frames)
+    assert recorder.states[:2] == [CameraState.CONNECTING, CameraState.ONLINE]
+
+
+def test_file_without_loop_ends_offline(make_reader: ReaderFactory, clip_15fps: Path) -> None:
+    reader, recorder = make_reader("file-once", str(clip_15fps), loop=False)
+    end = recorder.wait_for(CameraState.OFFLINE, timeout=6)
+    assert end.reason == "end of file"
+    reader.join(timeout=2)
+    assert not reader.is_alive()
+    assert recorder.states == [CameraState.CONNECTING, CameraState.ONLINE, CameraState.OFFLINE]
+    assert metrics.FRAMES_READ.labels(camera="file-once")._value.get() == 30
+
+
+def test_missing_file_is_an_error_and_retried(make_reader: ReaderFactory, tmp_path: Path) -> None:
+    missing = tmp_path / "gone.mp4"
+    reader, recorder = make_reader("file-missing", str(missing), backoff_initial=0.1, backoff_max=0.2)
+    status = recorder.wait_for(CameraState.ERROR, timeout=3)
+    assert status.reason == "file not found"
+    recorder.wait_for(CameraState.ERROR, timeout=3, after=recorder.statuses.index(status) + 1)
+    assert reader.snapshot().reconnects >= 1
+
+
+def test_refused_port_backs_off_with_capped_delays_and_stops_promptly(make_reader: ReaderFactory) -> None:
+    url = f"rtsp://127.0.0.1:{free_port()}/cam"
+    before = metrics.RECONNECTS.labels(camera="refused")._value.get()
+    reader, recorder = make_reader("refused", url, backoff_initial=0.05, backoff_max=0.4)
+    time.sleep(3.0)
+    statuses = list(recorder.statuses)
+    assert {s.reason for s in statuses if s.state is CameraState.OFFLINE} == {"connection refused"}
+    starts = [s.changed_at.timestamp() for s in statuses if s.state is CameraState.CONNECTING]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(gaps) >= 5
+    assert gaps[-1] > gaps[0]  # it backs off ...
+    assert max(gaps) < 0.4 * 1.0 + 0.35  # ... but never longer than the cap (+ one connect and poll)
+    reconnects = reader.snapshot().reconnects
+    assert reconnects == len(starts) - 1
+    assert metrics.RECONNECTS.labels(camera="refused")._value.get() - before == reconnects
+    started = time.monotonic()
+    assert reader.stop(timeout=2.0)
+    assert time.monotonic() - started < 2.0
+    assert reader.state is CameraState.OFFLINE
+
+
+def test_stop_is_prompt_while_connecting_to_a_silent_server(make_reader: ReaderFactory) -> None:
+    with socket.socket() as silent:  # accepts TCP connections (backlog) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"rtsp://127.0.0.1:{silent.getsockname()[1]}/cam"
+        reader, recorder = make_reader("silent", url, open_timeout_s=30.0)
+        time.sleep(1.0)
+        assert reader.state is CameraState.CONNECTING
+        started = time.monotonic()
+        assert reader.stop(timeout=2.0)
+        assert time.monotonic() - started < 2.0
+    assert recorder.states == [CameraState.CONNECTING, CameraState.OFFLINE]
+
+
+def test_a_server_that_never_answers_times_out(make_reader: ReaderFactory) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"rtsp://127.0.0.1:{silent.getsockname()[1]}/cam"
+        _, recorder = make_reader("silent-timeout", url, open_timeout_s=0.5, stall_seconds=0.5)
+        status = recorder.wait_for(CameraState.OFFLINE, timeout=5)
+    assert status.reason == "no answer within 0.5 s (timed out)"
+
+
+def test_a_failing_status_callback_does_not_kill_the_reader(clip_15fps: Path) -> None:
+    def broken(status: CameraStatus) -> None:
+        raise RuntimeError("subscriber bug")
+
+    stop = threading.Event()
+    reader = CameraReader(make_camera(id="cb", source=str(clip_15fps)), LatestFrameSlot("cb"), broken, stop)
+    reader.start()
+    try:
+        assert reader.slot.take(timeout=5) is not None
+        assert reader.is_alive()
+    finally:
+        assert reader.stop()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"stall_seconds": 0.0}, "camera 'cam-1': stall_seconds must be > 0, got 0.0"),
+        ({"backoff_initial": 5.0, "backoff_max": 1.0}, r"max delay \(1.0 s\) must be >= the initial"),
+    ],
+)
+def test_bad_reader_settings_are_refused(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CameraReader(make_camera(), LatestFrameSlot("cam-1"), print, threading.Event(), **kwargs)
+
+
+def test_slot_of_another_camera_is_refused() -> None:
+    with pytest.raises(ValueError, match="camera 'cam-1' was given the slot of camera 'other'"):
+        CameraReader(make_camera(), LatestFrameSlot("other"), print, threading.Event())
