@@ -41,6 +41,7 @@ from ioc.config.yaml_tree import (
 )
 
 TOP_LEVEL_KEYS = ("site", "retention", "defaults", "cameras")
+EXTENSION_PREFIX = "x-"  # top-level keys that only hold YAML anchors, as in docker compose files
 PROJECT_PIPELINES = Path(__file__).resolve().parents[2] / "pipelines"
 _PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _NOT_IN_LAYER = {
@@ -192,7 +193,7 @@ class _Build:
         for key, child in root.items():
             if key in TOP_LEVEL_KEYS:
                 kept[key] = child
-            else:
+            elif not key.startswith(EXTENSION_PREFIX):
                 self.errors.append(format_at(child.origin, unknown_key_message(key, list(TOP_LEVEL_KEYS))))
         defaults = self._defaults(kept.pop("defaults", None))
         cameras = kept.get("cameras")

@@ -73,9 +73,7 @@ def test_every_error_line_has_the_documented_shape(
 
 def _ioc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ioc = Path(sys.executable).parent / "ioc"  # the console script installed next to this Python
-    return subprocess.run(
-        [str(ioc), *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
-    )
+    return subprocess.run([str(ioc), *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.mark.parametrize(
