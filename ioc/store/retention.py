@@ -60,11 +60,12 @@ def _unlink(path: Path) -> bool:
 
 
 def _remove_empty_dirs(root: Path) -> None:
-    for dirpath, dirs, files in os.walk(root, topdown=False):
-        if Path(dirpath) != root and not dirs and not files:
+    for dirpath, _dirs, _files in os.walk(root, topdown=False):
+        folder = Path(dirpath)
+        if folder != root and not any(folder.iterdir()):
             try:
-                Path(dirpath).rmdir()
-            except OSError:
+                folder.rmdir()
+            except OSError:  # a snapshot was written meanwhile
                 pass
 
 
