@@ -30,12 +30,13 @@ def class_vi(name: str) -> str:
 
 
 def _place(camera: CameraConfig, hit: RuleHit) -> str:
+    """Display name of the hit's zone or line (its id when unnamed or not in the config)."""
     if hit.zone_id is not None:
-        zone = camera.zone(hit.zone_id)
-        return zone.name or zone.id
+        zone = next((z for z in camera.zones if z.id == hit.zone_id), None)
+        return (zone.name if zone else None) or hit.zone_id
     if hit.line_id is not None:
-        line = camera.line(hit.line_id)
-        return line.name or line.id
+        line = next((ln for ln in camera.lines if ln.id == hit.line_id), None)
+        return (line.name if line else None) or hit.line_id
     return hit.rule_id
 
 

@@ -266,3 +266,10 @@ def test_rules_and_lifecycle_lost_then_found_track_is_one_alert() -> None:
         out += lc.step(engine.evaluate(dets, t), frame, dets)
     assert states(out) == [(1.0, "start"), (10.0, "end")]
     assert out[-1].value == 8.0
+
+
+def test_message_uses_zone_display_name() -> None:
+    zone = {**ZONE, "name": "Cổng chính"}
+    camera = make_camera(id="gate-1", zones=[zone], rules=[RULES[0]])
+    (alert,) = AlertLifecycle(camera, None).step([make_hit(0.0)], make_frame(0.0), Detections.empty())
+    assert alert.message.vi == "Xâm nhập khu vực cấm: người tại Cổng chính (gate-1)"
