@@ -154,9 +154,9 @@ class CameraConfig(Strict):
     category: Literal["traffic", "security"] = Field("security", description="Alert category")
     location: Location | None = Field(None, description="Where the camera stands, for the map")
     loop: bool = Field(True, description="File sources: start again at the end")
-    detect: DetectConfig = Field(default_factory=DetectConfig)  # type: ignore[arg-type]
-    track: TrackConfig = Field(default_factory=TrackConfig)  # type: ignore[arg-type]
-    alerts: AlertConfig = Field(default_factory=AlertConfig)  # type: ignore[arg-type]
+    detect: DetectConfig = Field(default_factory=DetectConfig)
+    track: TrackConfig = Field(default_factory=TrackConfig)
+    alerts: AlertConfig = Field(default_factory=AlertConfig)
     zones: tuple[Zone, ...] = ()
     lines: tuple[Line, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -213,8 +213,8 @@ class SiteConfig(Strict):
 
 
 class IocConfig(Strict):
-    site: SiteConfig = Field(default_factory=SiteConfig)  # type: ignore[arg-type]
-    retention: RetentionConfig = Field(default_factory=RetentionConfig)  # type: ignore[arg-type]
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     cameras: tuple[CameraConfig, ...] = Field(..., min_length=1, description="The cameras")
 
     @model_validator(mode="after")
