@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,78 +14,7 @@ from ioc import metrics
 from ioc.ingest import CameraReader, LatestFrameSlot
 from ioc.messages import CameraState, CameraStatus
 from tests.factories import make_camera
-
-
-class Recorder:
-    """Collects status changes; ``wait_for`` blocks until a state shows up."""
-
-    def __init__(self) -> None:
-        self.statuses: list[CameraStatus] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, status: CameraStatus) -> None:
-        with self._cond:
-            self.statuses.append(status)
-            self._cond.notify_all()
-
-    @property
-    def states(self) -> list[CameraState]:
-        with self._cond:
-            return [s.state for s in self.statuses]
-
-    def wait_for(self, state: CameraState, timeout: float, after: int = 0) -> CameraStatus:
-        def found() -> CameraStatus | None:
-            return next((s for s in self.statuses[after:] if s.state is state), None)
-
-        with self._cond:
-            if not self._cond.wait_for(lambda: found() is not None, timeout):
-                raise AssertionError(f"no {state.value} status within {timeout} s; saw {self.states}")
-            status = found()
-            assert status is not None
-            return status
-
-
-ReaderFactory = Callable[..., tuple[CameraReader, Recorder]]
-
-
-@pytest.fixture
-def make_reader() -> Iterator[ReaderFactory]:
-    """``make_reader(camera_id, source, loop=..., **reader_kwargs)`` → started reader + recorder."""
-    readers: list[CameraReader] = []
-    stop = threading.Event()
-
-    def make(
-        camera_id: str, source: str, *, loop: bool = True, **kwargs: float
-    ) -> tuple[CameraReader, Recorder]:
-        camera = make_camera(id=camera_id, source=source, loop=loop)
-        recorder = Recorder()
-        reader = CameraReader(camera, LatestFrameSlot(camera_id), recorder, stop, **kwargs)
-        readers.append(reader)
-        reader.start()
-        return reader, recorder
-
-    yield make
-    stop.set()
-    for reader in readers:
-        reader.join(timeout=3)
-        assert not reader.is_alive(), f"{reader.name} did not stop"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def collect(slot: LatestFrameSlot, seconds: float) -> list[int]:
-    """Frame indexes taken from ``slot`` during ``seconds``."""
-    deadline = time.monotonic() + seconds
-    seen: list[int] = []
-    while (remaining := deadline - time.monotonic()) > 0:
-        frame = slot.take(timeout=min(remaining, 0.2))
-        if frame is not None:
-            seen.append(frame.index)
-    return seen
+from tests.ingest.helpers import ReaderFactory, free_port, ignore_status
 
 
 def test_file_camera_goes_online_in_real_time(make_reader: ReaderFactory, clip_15fps: Path) -> None:
@@ -141,7 +70,7 @@ def test_refused_port_backs_off_with_capped_delays_and_stops_promptly(make_reade
     statuses = list(recorder.statuses)
     assert {s.reason for s in statuses if s.state is CameraState.OFFLINE} == {"connection refused"}
     starts = [s.changed_at.timestamp() for s in statuses if s.state is CameraState.CONNECTING]
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(gaps) >= 5
     assert gaps[-1] > gaps[0]  # it backs off ...
     assert max(gaps) < 0.4 * 1.0 + 0.35  # ... but never longer than the cap (+ one connect and poll)
@@ -201,9 +130,9 @@ def test_a_failing_status_callback_does_not_kill_the_reader(clip_15fps: Path) ->
 )
 def test_bad_reader_settings_are_refused(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        CameraReader(make_camera(), LatestFrameSlot("cam-1"), print, threading.Event(), **kwargs)
+        CameraReader(make_camera(), LatestFrameSlot("cam-1"), ignore_status, threading.Event(), **kwargs)
 
 
 def test_slot_of_another_camera_is_refused() -> None:
     with pytest.raises(ValueError, match="camera 'cam-1' was given the slot of camera 'other'"):
-        CameraReader(make_camera(), LatestFrameSlot("other"), print, threading.Event())
+        CameraReader(make_camera(), LatestFrameSlot("other"), ignore_status, threading.Event())
