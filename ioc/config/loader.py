@@ -64,16 +64,17 @@ def parse_config(text: str, filename: str, *, preset_dirs: Sequence[Path] | None
     dirs = list(preset_dirs) if preset_dirs is not None else preset_search_dirs(Path(filename))
     build = _Build(_Presets(dirs))
     merged_root = build.run(root)
+    config: IocConfig | None = None
     try:
-        IocConfig.model_validate(to_plain(merged_root))
+        config = IocConfig.model_validate(to_plain(merged_root))
     except ValidationError as exc:
         build.errors.extend(validation_errors(exc, merged_root))
     cameras = merged_root.child("cameras")
     if cameras is not None:
         build.errors.extend(duplicate_id_errors(cameras))
-    if build.errors:
+    if build.errors or config is None:
         raise ConfigError(unique(build.errors))
-    return IocConfig.model_validate(to_plain(merged_root))
+    return config
 
 
 def preset_search_dirs(config_path: Path) -> list[Path]:
@@ -217,8 +218,10 @@ class _Build:
         if not camera.is_mapping:
             return camera  # pydantic says what was expected, with this node's line
         layers = [without(defaults, "preset")] if defaults is not None else []
-        preset_key = camera.child("preset") or (defaults.child("preset") if defaults is not None else None)
-        if preset_key is not None:
+        preset_key = camera.child("preset")
+        if preset_key is None and defaults is not None:
+            preset_key = defaults.child("preset")
+        if preset_key is not None and preset_key.value is not None:  # `preset: null`: none at all
             preset = self._preset(preset_key, camera.origin)
             if preset is not None:
                 layers.append(preset)

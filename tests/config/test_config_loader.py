@@ -188,14 +188,16 @@ def test_merge_order_is_defaults_then_preset_then_camera(tmp_path: Path) -> None
           - {id: c1, source: rtsp://h/1}
           - {id: c2, source: rtsp://h/2, detect: {fps: 4}}
           - {id: c3, source: rtsp://h/3, preset: calm}
+          - {id: c4, source: rtsp://h/4, preset: null}
     """)
 
-    c1, c2, c3 = parse_config(text, "cameras.yaml", preset_dirs=[tmp_path, tmp_path / "more"]).cameras
+    c1, c2, c3, c4 = parse_config(text, "cameras.yaml", preset_dirs=[tmp_path, tmp_path / "more"]).cameras
 
     assert (c1.detect.fps, c1.detect.imgsz, c1.detect.confidence) == (8, 640, 0.5)  # preset over defaults
     assert (c1.track.lost_track_seconds, c1.track.match_threshold) == (2, 0.7)
     assert c2.detect.fps == 4  # camera over preset
     assert (c3.detect.fps, c3.detect.imgsz) == (1, 320)  # the camera's own preset replaces the default one
+    assert (c4.detect.fps, c4.track.lost_track_seconds) == (2, 9)  # preset: null cancels the default one
 
 
 def test_presets_next_to_the_config_shadow_the_shipped_ones(tmp_path: Path) -> None:
