@@ -100,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _resolve(COMMANDS[args.command])(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `ioc check f | head -1`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ NormPoint = tuple[Coord, Coord]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_classes(classes: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -86,6 +86,9 @@ class Zone(Strict):
     def _simple_polygon(cls, v: tuple[NormPoint, ...]) -> tuple[NormPoint, ...]:
         if len(v) < 3:
             raise ValueError(f"polygon needs at least 3 points, got {len(v)}")
+        repeated = next((i for i in range(len(v)) if v[i] == v[(i + 1) % len(v)]), None)
+        if repeated is not None:
+            raise ValueError(f"polygon repeats point {repeated} {list(v[repeated])}")
         hit = self_intersection(v)
         if hit is not None:
             raise ValueError(f"polygon self-intersects (edges {hit[0]} and {hit[1]} cross)")
@@ -165,7 +168,9 @@ class CameraConfig(Strict):
     @classmethod
     def _known_scheme(cls, v: str) -> str:
         if "://" in v and not v.startswith(("rtsp://", "rtsps://", "http://", "https://", "file://")):
-            raise ValueError(f"unsupported source scheme in {v!r}: expected rtsp://, http(s):// or a file path")
+            raise ValueError(
+                f"unsupported source scheme in {v!r}: expected rtsp://, http(s):// or a file path"
+            )
         return v
 
     @model_validator(mode="after")
