@@ -1,0 +1,88 @@
+// What the wall knows: alerts merged by id (the highest seq wins), cameras with their latest
+// status, KPI snapshots per source. Views subscribe and re-render from here.
+
+const MAX_ALERTS = 300;
+
+export class WallState {
+  constructor() {
+    this.alerts = new Map();
+    this.cameras = new Map();
+    this.kpis = new Map();
+    this.lastSeq = null;
+    this.listeners = new Map();
+  }
+
+  on(topic, fn) {
+    if (!this.listeners.has(topic)) this.listeners.set(topic, new Set());
+    this.listeners.get(topic).add(fn);
+  }
+
+  emit(topic, payload) {
+    for (const fn of this.listeners.get(topic) ?? []) fn(payload);
+  }
+
+  /**
+   * Merge one alert record; `live` marks records that arrived over /ws rather than from a fetch.
+   * Returns the change {alert, previous, isNew, live}, or null when an older seq arrived late.
+   */
+  mergeAlert(alert, live = false) {
+    if (typeof alert.seq === "number") this.lastSeq = Math.max(this.lastSeq ?? 0, alert.seq);
+    const known = this.alerts.get(alert.id);
+    if (known && typeof known.seq === "number" && typeof alert.seq === "number" && known.seq >= alert.seq) {
+      return null;
+    }
+    this.alerts.set(alert.id, alert);
+    this.trim();
+    const change = { alert, previous: known ?? null, isNew: !known, live };
+    this.emit("alert", change);
+    return change;
+  }
+
+  trim() {
+    if (this.alerts.size <= MAX_ALERTS) return;
+    const oldest = this.sortedAlerts().slice(MAX_ALERTS);
+    for (const a of oldest) this.alerts.delete(a.id);
+  }
+
+  /** Newest first by start time; the later seq breaks ties. */
+  sortedAlerts() {
+    return [...this.alerts.values()].sort((a, b) => {
+      const byStart = Date.parse(b.started_at) - Date.parse(a.started_at);
+      return byStart !== 0 && !Number.isNaN(byStart) ? byStart : (b.seq ?? 0) - (a.seq ?? 0);
+    });
+  }
+
+  setCameras(list) {
+    this.cameras = new Map(list.map((cam) => [cam.id, { ...cam }]));
+    this.emit("cameras", this.cameras);
+  }
+
+  mergeCameraStatus(status) {
+    const cam = this.cameras.get(status.camera_id) ?? { id: status.camera_id, name: status.camera_id };
+    this.cameras.set(status.camera_id, { ...cam, status });
+    this.emit("camera_status", status);
+  }
+
+  mergeKpi(snapshot) {
+    const known = this.kpis.get(snapshot.source);
+    if (known && Date.parse(known.at) > Date.parse(snapshot.at)) return;
+    this.kpis.set(snapshot.source, snapshot);
+    this.emit("kpi", snapshot);
+  }
+
+  cameraName(cameraId) {
+    return this.cameras.get(cameraId)?.name || cameraId;
+  }
+
+  /** Cameras with an alert that still needs someone: ongoing, or not yet acknowledged. */
+  camerasWithActiveAlerts() {
+    const ids = new Set();
+    for (const a of this.alerts.values()) if (isActive(a)) ids.add(a.camera_id);
+    return ids;
+  }
+}
+
+export function isActive(alert) {
+  if (alert.status === "resolved") return false;
+  return alert.status === "new" || (alert.state !== "end" && !alert.ended_at);
+}
