@@ -14,13 +14,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import av
 import av.error
 import numpy as np
 import numpy.typing as npt
+from av.container import InputContainer
+from av.video.frame import VideoFrame
 
 from ioc.types import Frame
 
@@ -134,7 +136,9 @@ def _classify(source: str, kind: SourceKind, exc: BaseException, timeout_s: floa
     return SourceError(source, f"{type(exc).__name__}: {exc}")
 
 
-def open_container(source: str, *, open_timeout_s: float = 10.0, read_timeout_s: float = 5.0) -> Any:
+def open_container(
+    source: str, *, open_timeout_s: float = 10.0, read_timeout_s: float = 5.0
+) -> InputContainer:
     """Open ``source`` with PyAV, low-latency options for streams; raises ``SourceError``."""
     kind = source_kind(source)
     target = str(file_path(source)) if kind is SourceKind.FILE else source
@@ -160,7 +164,7 @@ def open_container(source: str, *, open_timeout_s: float = 10.0, read_timeout_s:
     return container
 
 
-def _decoded(container: Any, source: str, read_timeout_s: float) -> Iterator[Any]:
+def _decoded(container: InputContainer, source: str, read_timeout_s: float) -> Iterator[VideoFrame]:
     """Decoded ``av.VideoFrame``s of the first video stream; errors become ``SourceError``."""
     kind = source_kind(source)
     try:
@@ -185,12 +189,16 @@ class _Pacer:
         return not (delay > 0 and self._cancel.wait(delay))
 
 
-def _frame_seconds(frame: Any, index: int, fps: float) -> float:
+def _to_bgr(frame: VideoFrame) -> Image:
+    return cast(Image, frame.to_ndarray(format="bgr24"))
+
+
+def _frame_seconds(frame: VideoFrame, index: int, fps: float) -> float:
     t = frame.time
     return float(t) if t is not None else index / fps
 
 
-def _stream_fps(container: Any) -> float:
+def _stream_fps(container: InputContainer) -> float:
     stream = container.streams.video[0]
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     return float(rate) if rate else 25.0
@@ -210,7 +218,7 @@ def _file_pass(
             stream_s = offset_s + (t - first)
             if not pacer.wait_until(stream_s):
                 return
-            yield frame.to_ndarray(format="bgr24"), stream_s + 1.0 / fps
+            yield _to_bgr(frame), stream_s + 1.0 / fps
     finally:
         container.close()
 
@@ -230,6 +238,7 @@ def _file_images(
             raise SourceError(source, "contains no decodable video frames", fatal=True)
         if not loop:
             return
+        logger.debug("%s: end of file, looping", redact_source(source))
 
 
 def _stream_images(
@@ -240,7 +249,7 @@ def _stream_images(
         for frame in _decoded(container, source, read_timeout_s):
             if cancel.is_set():
                 return
-            yield frame.to_ndarray(format="bgr24")
+            yield _to_bgr(frame)
     finally:
         container.close()
 
@@ -283,7 +292,7 @@ def iter_file_frames(path: Path, start_time: float = 0.0, *, camera_id: str | No
             t = _frame_seconds(frame, index, fps)
             first = t if first is None else first
             ts = t - first
-            image = frame.to_ndarray(format="bgr24")
+            image = _to_bgr(frame)
             yield Frame(camera_id=cam, image=image, timestamp=ts, wall_time=start_time + ts, index=index)
     finally:
         container.close()

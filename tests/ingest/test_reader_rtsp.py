@@ -13,7 +13,7 @@ from ioc.ingest import CameraReader, LatestFrameSlot, read_images
 from ioc.messages import CameraState
 from tests.factories import make_camera
 from tests.ingest.clips import write_clip
-from tests.ingest.helpers import ReaderFactory, collect, ignore_status
+from tests.ingest.helpers import ReaderFactory, Recorder, collect, ignore_status
 from tests.rtsp_fixture import RtspServer
 
 pytestmark = pytest.mark.slow
@@ -108,3 +108,25 @@ def test_stop_is_prompt_while_streaming(rtsp_server: RtspServer) -> None:
     reader.join(timeout=2.0)
     assert not reader.is_alive()
     assert time.monotonic() - started < 2.0
+
+
+def _first_retry_delay(recorder: Recorder, after: int) -> float:
+    """Seconds between the first offline status after ``after`` and the reconnect that follows."""
+    down = recorder.wait_for(CameraState.OFFLINE, timeout=5, after=after)
+    retry = recorder.wait_for(CameraState.CONNECTING, timeout=5, after=recorder.statuses.index(down) + 1)
+    return (retry.changed_at - down.changed_at).total_seconds()
+
+
+def test_backoff_resets_after_a_healthy_period(make_reader: ReaderFactory, rtsp_server: RtspServer) -> None:
+    opts = {"backoff_initial": 0.3, "backoff_max": 2.4, "healthy_seconds": 1.0, "stall_seconds": 2.0}
+    _, recorder = make_reader("healthy", rtsp_server.url("cam1"), **opts)
+    recorder.wait_for(CameraState.ONLINE, timeout=10)
+    rtsp_server.stop()
+    time.sleep(3.5)  # refused attempts after 0.3, 0.6, 1.2 s: the next delay would be 2.4 s
+    mark = len(recorder.statuses)
+    rtsp_server.start()
+    recorder.wait_for(CameraState.ONLINE, timeout=10, after=mark)
+    time.sleep(1.5)  # healthy for longer than healthy_seconds
+    mark = len(recorder.statuses)
+    rtsp_server.stop()
+    assert _first_retry_delay(recorder, mark) < 0.3 * 1.1 + 0.15
