@@ -1,6 +1,7 @@
 """Detector throughput: Ultralytics PyTorch (.pt, the baseline) vs the cached OpenVINO export.
 
-Both run in this process on the same frames, through the product's ``Detector.detect``. Prints
+Both run in this process on the same frames, through the product's ``Detector.detect``, taking
+turns batch by batch so that both see the same machine load. Prints
 ms/frame for each backend at batch 1 and batch 4, the OpenVINO speed-up over the baseline, and
 the batch-4 vs batch-1 ratio.
 
@@ -34,16 +35,20 @@ def _frames(image: Path | None, count: int) -> list[npt.NDArray[np.uint8]]:
     return [np.ascontiguousarray(np.roll(base, 4 * i, axis=1)) for i in range(count)]
 
 
-def _ms_per_frame(detector: object, frames: list[npt.NDArray[np.uint8]], batch: int, imgsz: int) -> float:
-    detect = detector.detect  # type: ignore[attr-defined]
-    for _ in range(2):  # warm-up (first calls compile / allocate)
-        detect(frames[:batch], imgsz=imgsz, confidence=0.35)
-    per_batch: list[float] = []
+def _interleaved_ms_per_frame(
+    detectors: dict[str, object], frames: list[npt.NDArray[np.uint8]], batch: int, imgsz: int
+) -> dict[str, float]:
+    """Median ms/frame per detector, taking turns batch by batch so both see the same machine load."""
+    for detector in detectors.values():  # warm-up (first calls compile / allocate)
+        for _ in range(2):
+            detector.detect(frames[:batch], imgsz=imgsz, confidence=0.35)  # type: ignore[attr-defined]
+    per_batch: dict[str, list[float]] = {name: [] for name in detectors}
     for start in range(0, len(frames) - batch + 1, batch):
-        t0 = time.perf_counter()
-        detect(frames[start : start + batch], imgsz=imgsz, confidence=0.35)
-        per_batch.append(time.perf_counter() - t0)
-    return 1000.0 * statistics.median(per_batch) / batch
+        for name, detector in detectors.items():
+            t0 = time.perf_counter()
+            detector.detect(frames[start : start + batch], imgsz=imgsz, confidence=0.35)  # type: ignore[attr-defined]
+            per_batch[name].append(time.perf_counter() - t0)
+    return {name: 1000.0 * statistics.median(times) / batch for name, times in per_batch.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,16 +68,21 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings(models_dir=args.models_dir, device="cpu")
     frames = _frames(args.image, args.frames)
-    print(f"model {args.model}, imgsz {args.imgsz}, {len(frames)} frames, torch threads {torch.get_num_threads()}")
-    results: dict[tuple[Backend, int], float] = {}
+    threads = torch.get_num_threads()
+    print(f"model {args.model}, imgsz {args.imgsz}, {len(frames)} frames, torch threads {threads}")
+    detectors: dict[str, object] = {}
     for backend in (Backend.PYTORCH, Backend.OPENVINO):
         detector = load_detector(args.model, settings, imgsz=args.imgsz, backend=backend)
         got = getattr(detector, "backend", backend)
         if got is not backend:
             print(f"{backend.value}: unavailable (fell back to {got}); see the warning above")
             return 1
-        for batch in (1, 4):
-            results[backend, batch] = _ms_per_frame(detector, frames, batch, args.imgsz)
+        detectors[backend.value] = detector
+    results: dict[tuple[Backend, int], float] = {}
+    for batch in (1, 4):
+        measured = _interleaved_ms_per_frame(detectors, frames, batch, args.imgsz)
+        for backend in (Backend.PYTORCH, Backend.OPENVINO):
+            results[backend, batch] = measured[backend.value]
             print(f"{backend.value:>9} batch {batch}: {results[backend, batch]:7.1f} ms/frame")
     pt, ov = results[Backend.PYTORCH, 1], results[Backend.OPENVINO, 1]
     print(f"OpenVINO vs PyTorch baseline (batch 1): {pt / ov:.2f}x faster ({ov / pt:.2f} of baseline time)")

@@ -64,10 +64,24 @@ def export_cached(weights: Path, imgsz: int, exporter: Exporter) -> Path:
             shutil.copyfile(weights, local)
         produced = exporter(local, imgsz)
         (produced / MARKER).write_text(json.dumps({"imgsz": imgsz, "weights_sha256": sha}), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(produced, target)
+        _publish(produced, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     logger.info("OpenVINO export cached at %s", target)
     return target
+
+
+def _publish(produced: Path, target: Path) -> None:
+    """Rename the finished export into place; if another process got there first, keep theirs."""
+    if target.exists() and not (target / MARKER).is_file():
+        shutil.rmtree(target, ignore_errors=True)  # stale or incomplete
+    elif target.exists():
+        stale = target.with_name(f".{target.name}.stale-{os.getpid()}")
+        os.replace(target, stale)  # a cache from other weights or imgsz: move aside, then drop
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        os.replace(produced, target)
+    except OSError:
+        if not (target / MARKER).is_file():  # not a concurrent winner: a real failure
+            raise
+        logger.info("another process exported %s first; using it", target)
