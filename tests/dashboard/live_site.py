@@ -8,6 +8,7 @@ so, exactly as ``ioc serve --no-engine`` does.
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import threading
 import time
@@ -34,8 +35,11 @@ from ioc.settings import Settings, load_settings
 from ioc.store.sqlite import SqliteStore
 from ioc.types import Detections, Frame, HitKind, RuleHit
 
-PHOTO = Path(__import__("ultralytics").__file__).parent / "assets" / "bus.jpg"
-"""A real street photo (people, a bus) that ships with ultralytics, a dependency of ioc."""
+_ULTRALYTICS = importlib.util.find_spec("ultralytics")
+_ULTRALYTICS_DIR = Path(_ULTRALYTICS.origin if _ULTRALYTICS and _ULTRALYTICS.origin else ".").parent
+PHOTO = _ULTRALYTICS_DIR / "assets" / "bus.jpg"
+"""A real street photo (people, a bus) that ships with ultralytics, a dependency of ioc (found
+without importing it: that would pull in torch)."""
 
 PASSWORD = "correct-horse-battery"
 USERS = {"op1": "operator", "boss": "admin", "cop": "police"}
@@ -43,27 +47,50 @@ USERS = {"op1": "operator", "boss": "admin", "cop": "police"}
 
 def site_config() -> IocConfig:
     """Four cameras around Hoàn Kiếm lake, Hanoi: two security, two traffic, one without a location."""
-    zone = {"id": "restricted", "name": "Khu vực cấm", "polygon": [[0.05, 0.45], [0.6, 0.45], [0.6, 0.98],
-                                                                     [0.05, 0.98]]}
+    zone = {
+        "id": "restricted",
+        "name": "Khu vực cấm",
+        "polygon": [[0.05, 0.45], [0.6, 0.45], [0.6, 0.98], [0.05, 0.98]],
+    }
     line = {"id": "stop-line", "name": "Vạch dừng", "points": [[0.0, 0.7], [1.0, 0.7]]}
     return IocConfig.model_validate(
         {
             "site": {"name": "IOC Hà Nội — Hoàn Kiếm"},
             "cameras": [
-                {"id": "gate-1", "name": "Cổng Đền Ngọc Sơn", "source": "rtsp://10.0.0.11/stream",
-                 "category": "security", "location": {"lat": 21.0307, "lon": 105.8524},
-                 "zones": [zone],
-                 "rules": [{"id": "no-entry", "type": "intrusion", "zone": "restricted", "severity": "critical"},
-                           {"id": "linger", "type": "loitering", "zone": "restricted", "min_dwell_seconds": 30}]},
-                {"id": "junction-2", "name": "Ngã tư Đinh Tiên Hoàng", "source": "rtsp://10.0.0.12/stream",
-                 "category": "traffic", "location": {"lat": 21.0287, "lon": 105.8536},
-                 "lines": [line],
-                 "rules": [{"id": "stop", "type": "line_crossing", "line": "stop-line"}]},
-                {"id": "square-3", "name": "Quảng trường Đông Kinh Nghĩa Thục",
-                 "source": "rtsp://10.0.0.13/stream", "category": "security",
-                 "location": {"lat": 21.0318, "lon": 105.8510}},
-                {"id": "depot-4", "name": "Bãi xe Hàng Khay", "source": "rtsp://10.0.0.14/stream",
-                 "category": "traffic"},
+                {
+                    "id": "gate-1",
+                    "name": "Cổng Đền Ngọc Sơn",
+                    "source": "rtsp://10.0.0.11/stream",
+                    "category": "security",
+                    "location": {"lat": 21.0307, "lon": 105.8524},
+                    "zones": [zone],
+                    "rules": [
+                        {"id": "no-entry", "type": "intrusion", "zone": "restricted", "severity": "critical"},
+                        {"id": "linger", "type": "loitering", "zone": "restricted", "min_dwell_seconds": 30},
+                    ],
+                },
+                {
+                    "id": "junction-2",
+                    "name": "Ngã tư Đinh Tiên Hoàng",
+                    "source": "rtsp://10.0.0.12/stream",
+                    "category": "traffic",
+                    "location": {"lat": 21.0287, "lon": 105.8536},
+                    "lines": [line],
+                    "rules": [{"id": "stop", "type": "line_crossing", "line": "stop-line"}],
+                },
+                {
+                    "id": "square-3",
+                    "name": "Quảng trường Đông Kinh Nghĩa Thục",
+                    "source": "rtsp://10.0.0.13/stream",
+                    "category": "security",
+                    "location": {"lat": 21.0318, "lon": 105.8510},
+                },
+                {
+                    "id": "depot-4",
+                    "name": "Bãi xe Hàng Khay",
+                    "source": "rtsp://10.0.0.14/stream",
+                    "category": "traffic",
+                },
             ],
         }
     )
@@ -78,8 +105,12 @@ def photo() -> np.ndarray[Any, Any]:
 
 def person_detections() -> Detections:
     """The people and the bus in bus.jpg (normalised boxes, measured once on the photo)."""
-    boxes = [(0.06, 0.28, 0.30, 0.86), (0.27, 0.29, 0.43, 0.84), (0.80, 0.30, 0.99, 0.86),
-             (0.02, 0.27, 0.99, 0.78)]
+    boxes = [
+        (0.06, 0.28, 0.30, 0.86),
+        (0.27, 0.29, 0.43, 0.84),
+        (0.80, 0.30, 0.99, 0.86),
+        (0.02, 0.27, 0.99, 0.78),
+    ]
     names = ["person", "person", "person", "bus"]
     return Detections(
         xyxy=np.asarray(boxes, dtype=np.float32),
@@ -111,16 +142,27 @@ class LiveSite:
         lifecycle = self.lifecycles.setdefault(camera_id, AlertLifecycle(camera, self.snapshots))
         self.frame_index += 1
         now = time.time()
-        frame = Frame(camera_id=camera_id, image=photo(), timestamp=float(self.frame_index), wall_time=now,
-                      index=self.frame_index)
+        frame = Frame(
+            camera_id=camera_id,
+            image=photo(),
+            timestamp=float(self.frame_index),
+            wall_time=now,
+            index=self.frame_index,
+        )
         dets = person_detections()
         row = int(np.flatnonzero(dets.tracker_id == track_id)[0])
         kind = HitKind.EVENT if rule.type == "line_crossing" else HitKind.STATE
         rule_hit = RuleHit(
-            rule_id=rule_id, rule_type=rule.type, kind=kind, track_id=track_id,
-            object_class=str(dets.class_name[row]), confidence=float(dets.confidence[row]),
+            rule_id=rule_id,
+            rule_type=rule.type,
+            kind=kind,
+            track_id=track_id,
+            object_class=str(dets.class_name[row]),
+            confidence=float(dets.confidence[row]),
             bbox=tuple(float(v) for v in dets.xyxy[row]),  # type: ignore[arg-type]
-            timestamp=frame.timestamp, zone_id=getattr(rule, "zone", None), line_id=getattr(rule, "line", None),
+            timestamp=frame.timestamp,
+            zone_id=getattr(rule, "zone", None),
+            line_id=getattr(rule, "line", None),
             **hit,
         )
         started = [a for a in lifecycle.step([rule_hit], frame, dets) if a.rule_id == rule_id]
@@ -130,18 +172,32 @@ class LiveSite:
         assert isinstance(published, Alert)
         return published
 
-    def camera_status(self, camera_id: str, state: CameraState, *, reason: str | None = None,
-                      fps: float | None = None) -> None:
-        self.bus.publish(CameraStatus(camera_id=camera_id, state=state, reason=reason,
-                                      changed_at=datetime.now(UTC), fps=fps, reconnects=3 if reason else 0))
+    def camera_status(
+        self, camera_id: str, state: CameraState, *, reason: str | None = None, fps: float | None = None
+    ) -> None:
+        self.bus.publish(
+            CameraStatus(
+                camera_id=camera_id,
+                state=state,
+                reason=reason,
+                changed_at=datetime.now(UTC),
+                fps=fps,
+                reconnects=3 if reason else 0,
+            )
+        )
 
     def kpi(self, source: str, values: Mapping[str, tuple[str, str, float, str | None, bool]]) -> None:
-        self.bus.publish(KpiSnapshot(
-            source=source, at=datetime.now(UTC),
-            values=tuple(KpiValue(key=k, label=LocalizedText(vi=vi, en=en), value=v, unit=u, warning=w)
-                         for k, (vi, en, v, u, w) in values.items()),
-            warnings=(LocalizedText(vi="12 hồ sơ quá hạn", en="12 dossiers overdue"),),
-        ))
+        self.bus.publish(
+            KpiSnapshot(
+                source=source,
+                at=datetime.now(UTC),
+                values=tuple(
+                    KpiValue(key=k, label=LocalizedText(vi=vi, en=en), value=v, unit=u, warning=w)
+                    for k, (vi, en, v, u, w) in values.items()
+                ),
+                warnings=(LocalizedText(vi="12 hồ sơ quá hạn", en="12 dossiers overdue"),),
+            )
+        )
 
     def wait_seq(self, seq: int, timeout: float = 5.0) -> None:
         """Wait until the bus dispatcher has stored ``seq`` (the REST list reads the store)."""
@@ -161,12 +217,14 @@ class StillFrames:
         self._jpegs: dict[str, bytes] = {}
         for index, cam in enumerate(config.cameras):
             frame = Frame(camera_id=cam.id, image=image, timestamp=0.0, wall_time=time.time(), index=index)
-            ok, buf = cv2.imencode(".jpg", annotate(frame, person_detections(), cam), [cv2.IMWRITE_JPEG_QUALITY, 80])
+            ok, buf = cv2.imencode(
+                ".jpg", annotate(frame, person_detections(), cam), [cv2.IMWRITE_JPEG_QUALITY, 80]
+            )
             assert ok, "JPEG encoder refused the photo"
             self._jpegs[cam.id] = buf.tobytes()
 
-    def camera_statuses(self) -> dict[str, CameraStatus]:
-        return {}
+    def camera_statuses(self) -> list[CameraStatus]:
+        return []
 
     def latest_frame_jpeg(self, camera_id: str) -> bytes | None:
         return self._jpegs.get(camera_id)
@@ -189,8 +247,9 @@ def live_site(data_dir: Path, engine: EngineView | None = None) -> Iterator[Live
     bus = MemoryBus(store)
     app = create_app(settings, bus=bus, store=store, engine=engine, config=config)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           ws="websockets", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -199,8 +258,14 @@ def live_site(data_dir: Path, engine: EngineView | None = None) -> Iterator[Live
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield LiveSite(url=f"http://127.0.0.1:{port}", settings=settings, config=config, bus=bus, store=store,
-                       snapshots=SnapshotWriter(settings.snapshots_dir))
+        yield LiveSite(
+            url=f"http://127.0.0.1:{port}",
+            settings=settings,
+            config=config,
+            bus=bus,
+            store=store,
+            snapshots=SnapshotWriter(settings.snapshots_dir),
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
