@@ -43,19 +43,22 @@ class Tile {
     this.objectUrl = null;
     this.timer = null;
     this.stopped = false;
-    this.update(cam, false);
+    this.update(cam, undefined);
   }
 
-  update(cam, hasAlert) {
+  update(cam, alertSeverity) {
     const state = cameraState(cam);
     this.name.textContent = cam.name || cam.id;
     this.bar.dataset.state = state;
+    this.el.dataset.state = state;
     const fps = cam.status?.fps;
     this.fps.textContent = fps != null && state === "online" ? `${fmtNumber(fps, 1)} fps` : "";
     this.stateLabel.textContent = state === "online" ? "" : label("camstate", state);
     this.stateLabel.hidden = state === "online";
     this.empty.textContent = t("tile.nosignal");
-    this.el.classList.toggle("has-alert", hasAlert);
+    this.el.classList.toggle("has-alert", Boolean(alertSeverity));
+    if (alertSeverity) this.el.dataset.alert = alertSeverity;
+    else delete this.el.dataset.alert;
   }
 
   start() {
@@ -152,10 +155,22 @@ export class CameraWall {
         this.rebuild();
         return;
       }
-      tile.update(cam, alerting.has(cam.id));
+      tile.update(cam, alerting.get(cam.id));
     }
-    replaceChildren(this.health, [...this.state.cameras.values()].map(healthItem));
+    const cams = [...this.state.cameras.values()].sort(byTrouble);
+    const online = cams.filter((c) => cameraState(c) === "online").length;
+    const summary = h("span", { class: "health-summary", "data-testid": "health-summary",
+      "data-all-online": online === cams.length ? "true" : "false",
+      text: t("health.summary", { n: online, total: cams.length }) });
+    replaceChildren(this.health, [summary, ...cams.map(healthItem)]);
   }
+}
+
+const TROUBLE_ORDER = ["error", "offline", "stalled", "connecting", "unknown", "online"];
+
+/** Cameras in trouble first, so a long strip still shows what needs attention. */
+function byTrouble(a, b) {
+  return TROUBLE_ORDER.indexOf(cameraState(a)) - TROUBLE_ORDER.indexOf(cameraState(b));
 }
 
 function healthItem(cam) {

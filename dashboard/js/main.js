@@ -77,6 +77,7 @@ async function startWall(user) {
 
   byId("login").hidden = true;
   byId("wall").hidden = false;
+  loadSiteName();
 
   const [cams, alerts, kpis] = await Promise.allSettled([api.cameras(), api.recentAlerts(50), api.kpis()]);
   if (cams.status === "fulfilled") state.setCameras(cams.value);

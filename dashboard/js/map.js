@@ -8,6 +8,7 @@ const STATE_COLOURS = {
   online: "#2ecc71", stalled: "#ffb020", offline: "#ff4d4f", error: "#ff4d9a",
   connecting: "#7d8ca5", unknown: "#7d8ca5",
 };
+const SEVERITY_COLOURS = { critical: "#ff4d4f", warning: "#ffb020", info: "#3d8bff" };
 const PAD = 0.14; // fraction of the view kept free around the cameras
 const MIN_SPAN_M = 300; // one camera, or cameras on one spot, still get a sensible scale
 
@@ -64,7 +65,7 @@ export class SiteMap {
     const fontPx = parseFloat(getComputedStyle(document.documentElement).fontSize) || 20;
     const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": t("panel.map") },
       graticule(width, height),
-      ...placed.map((cam) => marker(cam, project(cam.location.lat, cam.location.lon), alerting.has(cam.id),
+      ...placed.map((cam) => marker(cam, project(cam.location.lat, cam.location.lon), alerting.get(cam.id),
         fontPx, width)));
     const note = unplaced.length
       ? h("div", { class: "map-note", text: t("map.unplaced", { names: unplaced.map((c) => c.name || c.id)
@@ -82,7 +83,7 @@ function graticule(width, height) {
   return svg("g", { class: "graticule" }, ...lines);
 }
 
-function marker(cam, [x, y], hasAlert, fontPx, width) {
+function marker(cam, [x, y], alertSeverity, fontPx, width) {
   const state = cameraState(cam);
   const r = fontPx * 0.55;
   const colour = STATE_COLOURS[state] ?? STATE_COLOURS.unknown;
@@ -92,13 +93,13 @@ function marker(cam, [x, y], hasAlert, fontPx, width) {
   return svg(
     "g",
     { class: "marker", transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`, "data-testid": "map-marker",
-      "data-camera-id": cam.id, "data-state": state, "data-alert": hasAlert ? "true" : "false" },
-    hasAlert ? svg("circle", { class: "pulse", r }) : null,
-    svg("circle", { class: "core", r, fill: hasAlert ? "#ff4d4f" : colour }),
+      "data-camera-id": cam.id, "data-state": state, "data-alert": alertSeverity ?? "none" },
+    alertSeverity ? svg("circle", { class: "pulse", r, stroke: SEVERITY_COLOURS[alertSeverity] }) : null,
+    svg("circle", { class: "core", r, fill: alertSeverity ? SEVERITY_COLOURS[alertSeverity] : colour }),
     svg("circle", { r: r * 0.4, fill: colour }),
     // Labels go on the side with more room and are shortened to fit inside the map.
     svg("text", { x: onLeft ? -r * 1.5 : r * 1.5, y: r * 0.45, "text-anchor": onLeft ? "end" : "start",
-      style: `font-size:${labelPx.toFixed(1)}px`, text: fit(cam.name || cam.id, room / (labelPx * 0.56)) }),
+      style: `font-size:${labelPx.toFixed(1)}px`, text: fit(cam.name || cam.id, room / (labelPx * 0.64)) }),
     svg("title", { text: `${cam.name || cam.id}: ${label("camstate", state)}` }),
   );
 }

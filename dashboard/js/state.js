@@ -2,6 +2,7 @@
 // status, KPI snapshots per source. Views subscribe and re-render from here.
 
 const MAX_ALERTS = 300;
+const SEVERITY_RANK = { info: 1, warning: 2, critical: 3 };
 
 export class WallState {
   constructor() {
@@ -74,11 +75,18 @@ export class WallState {
     return this.cameras.get(cameraId)?.name || cameraId;
   }
 
-  /** Cameras with an alert that still needs someone: ongoing, or not yet acknowledged. */
+  /**
+   * Cameras with an alert that still needs someone (ongoing, or not yet acknowledged), mapped to
+   * the worst severity among those alerts.
+   */
   camerasWithActiveAlerts() {
-    const ids = new Set();
-    for (const a of this.alerts.values()) if (isActive(a)) ids.add(a.camera_id);
-    return ids;
+    const worst = new Map();
+    for (const a of this.alerts.values()) {
+      if (!isActive(a)) continue;
+      const known = worst.get(a.camera_id);
+      if (!known || SEVERITY_RANK[a.severity] > SEVERITY_RANK[known]) worst.set(a.camera_id, a.severity);
+    }
+    return worst;
   }
 }
 

@@ -43,6 +43,7 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
     page.goto(site.url)
     expect(page.get_by_test_id("login-screen")).to_be_visible()
     expect(page.get_by_test_id("login-submit")).to_have_text("Đăng nhập")
+    screenshot(page, "login-1920x1080-vi.png")
     login(page, site, "op1")
     expect(page.get_by_test_id("user-name")).to_have_text("op1")
     expect(page.get_by_test_id("user-role")).to_have_text("Điều hành viên")
@@ -69,10 +70,16 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
     expect(page.get_by_test_id("critical-banner")).to_be_visible()
     expect(page.get_by_test_id("critical-banner-text")).to_contain_text("Cổng Đền Ngọc Sơn")
     expect(page.locator("[data-testid=map-marker][data-camera-id=gate-1]")).to_have_attribute(
-        "data-alert", "true"
+        "data-alert", "critical"
     )
     expect(page.locator("[data-testid=map-marker][data-camera-id=square-3]")).to_have_attribute(
-        "data-alert", "false"
+        "data-alert", "none"
+    )
+    expect(page.locator("[data-testid=map-marker][data-camera-id=junction-2]")).to_have_attribute(
+        "data-alert", "info"
+    )
+    expect(page.locator("[data-testid=camera-tile][data-camera-id=gate-1]")).to_have_attribute(
+        "data-alert", "critical"
     )
 
     # Health strip and tiles reflect camera status; the map shows where cameras stand.
@@ -81,6 +88,8 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
         "RTSP connection refused"
     )
     expect(page.locator("[data-testid=health-item][data-camera-id=square-3]")).to_contain_text("Đứng hình")
+    expect(page.get_by_test_id("health-summary")).to_have_text("2/4 trực tuyến")
+    expect(page.get_by_test_id("health-item").first).to_have_attribute("data-camera-id", "depot-4")
     expect(
         page.locator("[data-testid=camera-tile][data-camera-id=gate-1] [data-testid=tile-fps]")
     ).to_have_text("5 fps")
