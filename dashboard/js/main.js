@@ -128,7 +128,9 @@ function onKey(event) {
   else if (key === "m") byId("btn-sound").click();
   else if (key === "f") toggleFullscreen();
   else if (key === "a" && wall.detail.isOpen) byId("detail").querySelector("[data-testid=action-ack]")?.click();
-  else if (key === "enter" && !wall.detail.isOpen && !byId("banner").hidden) byId("banner-open").click();
+  else if (key === "enter" && event.target === document.body && !wall.detail.isOpen && !byId("banner").hidden) {
+    byId("banner-open").click();
+  }
 }
 
 function toggleFullscreen() {
