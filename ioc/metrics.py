@@ -24,7 +24,9 @@ INFERENCE_SECONDS = Histogram(
     ["model"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2),
 )
-DETECTOR_BATCH = Histogram("ioc_detector_batch_size", "Frames per detector batch", buckets=(1, 2, 4, 8, 16, 32))
+DETECTOR_BATCH = Histogram(
+    "ioc_detector_batch_size", "Frames per detector batch", buckets=(1, 2, 4, 8, 16, 32)
+)
 ALERTS = Counter("ioc_alerts_total", "Alert messages produced", ["camera", "rule", "state"])
 WS_CLIENTS = Gauge("ioc_ws_clients", "Connected websocket clients")
 WS_DROPPED = Counter("ioc_ws_clients_cut_total", "Websocket clients cut off for being too slow")

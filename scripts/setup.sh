@@ -14,6 +14,7 @@ export YOLO_OFFLINE=${YOLO_OFFLINE:-1} CI=${CI:-true}
 export YOLO_CONFIG_DIR=${YOLO_CONFIG_DIR:-$ROOT/data/cache/ultralytics}
 export MPLCONFIGDIR=${MPLCONFIGDIR:-$ROOT/data/cache/matplotlib}
 
+quiet_pip() { "$VENV/bin/pip" install -q --disable-pip-version-check "$@" 2>&1 | { grep -v "is ignored: it is neither" || true; }; }
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 apt_packages=(libgl1 libglib2.0-0 ffmpeg opencv-doc fonts-dejavu-core)
@@ -41,9 +42,9 @@ stamp=$VENV/.ioc-installed-$stamp_src-$WITH_TEST
 if [[ ! -f $stamp ]]; then
   [[ -x $VENV/bin/python ]] || { log "creating $VENV"; "$PY" -m venv "$VENV"; }
   log "pip: installing torch (pinned) and the project (a few minutes the first time)"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "torch==2.14.1" "torchvision==0.29.1"
+  quiet_pip "torch==2.14.1" "torchvision==0.29.1"
   extra=""; (( WITH_TEST )) && extra="[test]"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -e ".$extra"
+  quiet_pip -e ".$extra"
   rm -f "$VENV"/.ioc-installed-*
   touch "$stamp"
 else
