@@ -69,6 +69,7 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
     assert natural_width(page, f"[data-alert-id='{critical.id}'] [data-testid=alert-thumb]") > 0
     expect(page.get_by_test_id("critical-banner")).to_be_visible()
     expect(page.get_by_test_id("critical-banner-text")).to_contain_text("Cổng Đền Ngọc Sơn")
+    expect(page.locator("body")).to_have_attribute("data-beeps", "1")  # WebAudio, unlocked by the login click
     expect(page.locator("[data-testid=map-marker][data-camera-id=gate-1]")).to_have_attribute(
         "data-alert", "critical"
     )
@@ -134,6 +135,20 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
     stored = site.store.get_alert(critical.id)
     assert stored is not None and stored.acknowledged_by == "op1"
     screenshot(page, "detail-acknowledged-1920x1080-vi.png")
+
+    # Assign and resolve the loitering alert; every wall learns it through the bus.
+    page.keyboard.press("Escape")
+    alert_item(page, earlier.id).click()
+    detail.get_by_test_id("assign-input").fill("boss")
+    detail.get_by_test_id("action-assign").click()
+    expect(detail.get_by_test_id("action-done")).to_have_text("Đã giao cho boss")
+    detail.get_by_test_id("resolve-note").fill("Bảo vệ đã mời ra")
+    detail.get_by_test_id("action-resolve").click()
+    expect(detail.get_by_test_id("action-done").last).to_contain_text("Đã xử lý bởi op1")
+    expect(detail.get_by_test_id("detail-history")).to_contain_text("Bảo vệ đã mời ra")
+    expect(alert_item(page, earlier.id)).to_have_attribute("data-status", "resolved")
+    page.keyboard.press("Escape")
+    item.click()
 
     # Language switch (key L while the modal is open): texts change, the detail shows the English
     # message, and the choice is kept across a reload.
