@@ -194,3 +194,45 @@ def make_ioc_config(**fields: Any) -> IocConfig:
     }
     data.update(fields)
     return IocConfig.model_validate(data)
+
+
+class BlobDetector:
+    """A real, tiny ``Detector``: every bright blob (grey > ``threshold``) is a ``person``.
+
+    For pipeline tests on synthetic clips (a bright box on a dark ground) without the model.
+    ``batches`` records the size of every ``detect`` call.
+    """
+
+    name = "blob"
+    class_names: tuple[str, ...] = ("person",)
+
+    def __init__(self, threshold: int = 100, min_area: int = 20) -> None:
+        self.threshold = threshold
+        self.min_area = min_area
+        self.batches: list[int] = []
+
+    def detect(
+        self,
+        images: Sequence[np.ndarray[Any, Any]],
+        *,
+        imgsz: int,
+        confidence: float,
+        classes: tuple[str, ...] | None = None,
+    ) -> list[Detections]:
+        import cv2
+
+        self.batches.append(len(images))
+        out = []
+        for image in images:
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+            n, _, stats, _ = cv2.connectedComponentsWithStats((grey > self.threshold).astype(np.uint8))
+            h, w = grey.shape
+            boxes = [
+                (x / w, y / h, (x + bw) / w, (y + bh) / h)
+                for x, y, bw, bh, area in stats[1:n].tolist()
+                if area >= self.min_area and bh > 4
+            ]
+            wanted = classes is None or "person" in classes
+            found = boxes and wanted
+            out.append(make_detections(boxes, tracker_id=-1) if found else Detections.empty())
+        return out

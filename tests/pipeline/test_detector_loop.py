@@ -1,0 +1,186 @@
+"""The shared detector loop: motion gate, why a frame is detected, batching, fps cap, hand-off."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ioc.ingest.slot import LatestFrameSlot
+from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop, MotionGate, Reason, detection_reason
+from ioc.pipeline.worker import CameraWorker
+from tests.factories import BlobDetector, make_camera, make_detections, make_frame
+
+
+def _scene(box: tuple[int, int, int, int] | None, *, noise: int = 0, seed: int = 0) -> np.ndarray[Any, Any]:
+    image = np.full((360, 640, 3), 40, dtype=np.uint8)
+    if box is not None:
+        x1, y1, x2, y2 = box
+        image[y1:y2, x1:x2] = 220
+    if noise:
+        rng = np.random.default_rng(seed)
+        jitter = rng.integers(-noise, noise + 1, size=image.shape)
+        image = np.clip(image.astype(np.int16) + jitter, 0, 255).astype(np.uint8)
+    return image
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "moved"),
+    [
+        (_scene(None), _scene(None), False),
+        (_scene(None), _scene(None, noise=6, seed=1), False),  # sensor noise is not motion
+        (_scene((100, 100, 140, 200)), _scene((100, 100, 140, 200)), False),
+        (_scene((100, 100, 140, 200)), _scene((130, 100, 170, 200)), True),  # a person steps aside
+        (_scene(None), _scene((300, 150, 330, 230)), True),  # someone appears
+    ],
+)
+def test_motion_gate(before: np.ndarray[Any, Any], after: np.ndarray[Any, Any], moved: bool) -> None:
+    gate = MotionGate()
+    assert gate.moved(gate.thumbnail(before), gate.thumbnail(after)) is moved
+
+
+@pytest.mark.parametrize(
+    ("moved", "live", "since", "reason"),
+    [
+        (None, False, None, Reason.FIRST),
+        (True, False, None, Reason.FIRST),
+        (True, False, 0.2, Reason.MOTION),
+        (False, True, 0.2, Reason.TRACKS),
+        (False, False, 2.0, Reason.RECHECK),
+        (False, False, 1.9, None),
+    ],
+)
+def test_detection_reason(moved: bool | None, live: bool, since: float | None, reason: Reason | None) -> None:
+    got = detection_reason(moved=moved, live_tracks=live, since_last_detect=since, recheck_seconds=2.0)
+    assert got is reason
+
+
+class _Clock:
+    """The loop's monotonic clock, moved by the test (and by ``step`` on every reading)."""
+
+    def __init__(self, step: float = 0.0) -> None:
+        self.now = 100.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def _feed(camera_id: str, **detect: Any) -> tuple[LatestFrameSlot, CameraWorker, CameraFeed]:
+    camera = make_camera(id=camera_id, detect={"fps": 5, "classes": ["person"], **detect})
+    slot = LatestFrameSlot(camera_id)
+    worker = CameraWorker.build(camera, publish=lambda _a: None, snapshots=None)
+    return slot, worker, CameraFeed(slot, worker)
+
+
+def _put(slot: LatestFrameSlot, t: float, image: np.ndarray[Any, Any], index: int = 0) -> None:
+    slot.put(make_frame(t, camera_id=slot.camera_id, image=image, index=index))
+
+
+def test_one_batch_grouped_by_input_size() -> None:
+    feeds = [_feed("a"), _feed("b"), _feed("c", imgsz=640)]
+    detector = BlobDetector()
+    loop = DetectorLoop(detector, [f for _, _, f in feeds], clock=_Clock())
+    for i, (slot, _, _) in enumerate(feeds):
+        _put(slot, 0.0, _scene((50 + 100 * i, 100, 90 + 100 * i, 200)))
+    batch = loop.collect(threading.Event())
+    assert sorted(p.feed.camera.id for p in batch) == ["a", "b", "c"]
+    loop.detect(batch)
+    assert sorted(detector.batches) == [1, 2]  # imgsz 320: a+b together; imgsz 640: c alone
+    for _, worker, _ in feeds:
+        worker.run(_stop_soon(worker))
+        assert worker.processed == 1
+
+
+def _stop_soon(worker: CameraWorker) -> threading.Event:
+    """An event set after 0.3 s: enough for run() to drain the queue, then it returns."""
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    return stop
+
+
+def test_batch_size_is_bounded() -> None:
+    feeds = [_feed(f"cam{i}") for i in range(5)]
+    loop = DetectorLoop(BlobDetector(), [f for _, _, f in feeds], max_batch=2, clock=_Clock(step=0.01))
+    for slot, _, _ in feeds:
+        _put(slot, 0.0, _scene((100, 100, 140, 200)))
+    sizes = [len(loop.collect(threading.Event())) for _ in range(3)]
+    assert sizes == [2, 2, 1]
+
+
+def test_still_scene_is_skipped_until_recheck() -> None:
+    slot, worker, feed = _feed("still", recheck_seconds=2.0)
+    clock = _Clock()
+    loop = DetectorLoop(BlobDetector(), [feed], clock=clock, max_wait_seconds=0.0, tick_seconds=0.001)
+    image = _scene(None)  # nothing in view: no tracks either
+    reasons = []
+    for k in range(12):  # 5 fps for 2.2 s of stream time
+        clock.now += 0.25
+        _put(slot, 0.2 * k, image, index=k)
+        stop = threading.Event()
+        threading.Timer(0.02, stop.set).start()
+        batch = loop.collect(stop)
+        reasons.append(batch[0].reason if batch else None)
+        if batch:
+            loop.detect(batch)
+    assert reasons[0] is Reason.FIRST
+    assert reasons[1:10] == [None] * 9
+    assert reasons[10] is Reason.RECHECK  # 2.0 s after the first detection
+    assert worker.dropped == 0
+
+
+def test_live_tracks_keep_a_still_object_detected() -> None:
+    slot, worker, feed = _feed("tracks")
+    clock = _Clock()
+    loop = DetectorLoop(BlobDetector(), [feed], clock=clock, max_wait_seconds=0.0)
+    image = _scene((200, 100, 260, 260))  # a person standing still
+    stop = threading.Event()
+    for k in range(4):
+        clock.now += 0.25
+        _put(slot, 0.2 * k, image, index=k)
+        batch = loop.collect(stop)
+        assert len(batch) == 1
+        assert batch[0].reason is (Reason.FIRST if k == 0 else Reason.TRACKS)
+        loop.detect(batch)
+        item = worker._queue.get_nowait()  # the owner thread's job, done inline here
+        worker.process(item.frame, item.detections)
+    assert worker.has_live_tracks(0.7)
+
+
+def test_fps_cap_leaves_frames_in_the_slot() -> None:
+    slot, _, feed = _feed("capped", fps=2)
+    clock = _Clock()
+    loop = DetectorLoop(BlobDetector(), [feed], clock=clock, max_wait_seconds=0.0, tick_seconds=0.001)
+    _put(slot, 0.0, _scene((100, 100, 140, 200)))
+    assert len(loop.collect(threading.Event())) == 1
+    clock.now += 0.3  # under 1 / 2 fps
+    _put(slot, 0.3, _scene((140, 100, 180, 200)))
+    stop = threading.Event()
+    threading.Timer(0.05, stop.set).start()
+    assert loop.collect(stop) == []
+    assert slot.peek() is not None
+    clock.now += 0.3
+    assert len(loop.collect(threading.Event())) == 1
+
+
+def test_worker_queue_never_blocks_and_counts_drops() -> None:
+    _, worker, _ = _feed("slow")
+    dets = make_detections([(0.1, 0.1, 0.2, 0.4)], tracker_id=-1)
+    results = [worker.submit(make_frame(i * 0.2, camera_id="slow", index=i), dets) for i in range(5)]
+    assert results == [True, True, False, False, False]
+    assert worker.dropped == 3
+
+
+def test_run_stops_promptly() -> None:
+    slot, _, feed = _feed("idle")
+    loop = DetectorLoop(BlobDetector(), [feed])
+    stop = threading.Event()
+    thread = threading.Thread(target=loop.run, args=(stop,))
+    thread.start()
+    _put(slot, 0.0, _scene((100, 100, 140, 200)))
+    stop.set()
+    thread.join(timeout=1.0)
+    assert not thread.is_alive()
