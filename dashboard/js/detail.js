@@ -19,7 +19,8 @@ export class AlertDetail {
     this.history = [];
     this.error = "";
     this.busy = false;
-    this.draft = { assignee: null, note: "" }; // typed text survives re-renders
+    this.snapshotUrl = null;
+    this.build();
     this.dialog.addEventListener("close", () => {
       this.alertId = null;
     });
@@ -31,15 +32,55 @@ export class AlertDetail {
     });
   }
 
+  /**
+   * The modal's elements are made once; render() only changes their text and state, so live
+   * updates never wipe what an operator is typing or move the focus.
+   */
+  build() {
+    const e = {};
+    e.severity = h("span", { class: "chip" });
+    e.title = h("h2", {});
+    e.status = h("span", { class: "chip", "data-testid": "detail-status" });
+    e.close = h("button", { type: "button", class: "btn", "data-testid": "detail-close", onclick: () => this.close() });
+    e.snapshot = h("div", {});
+    e.message = h("p", { class: "detail-message", "data-testid": "detail-message" });
+    e.chip = h("div", {});
+    e.done = h("div", {});
+    e.ack = h("button", { type: "button", class: "btn btn-primary", "data-testid": "action-ack",
+      onclick: () => this.act("ack") });
+    e.assignee = h("input", { "data-testid": "assign-input" });
+    e.assign = h("button", { type: "button", class: "btn", "data-testid": "action-assign",
+      onclick: () => e.assignee.value.trim() && this.act("assign", { assignee: e.assignee.value.trim() }) });
+    e.note = h("input", { "data-testid": "resolve-note" });
+    e.resolve = h("button", { type: "button", class: "btn", "data-testid": "action-resolve",
+      onclick: () => this.act("resolve", e.note.value.trim() ? { note: e.note.value.trim() } : {}) });
+    const canAct = ACTING_ROLES.has(this.user.role);
+    e.form = canAct
+      ? h("div", { class: "actions" }, h("div", { class: "action-row" }, e.ack),
+        h("div", { class: "action-row" }, e.assignee, e.assign), h("div", { class: "action-row" }, e.note, e.resolve))
+      : h("div", { class: "health-reason", "data-testid": "action-readonly" });
+    e.error = h("div", { class: "action-error", "data-testid": "action-error" });
+    e.fields = h("div", {});
+    e.historyTitle = h("div", { class: "section-title" });
+    e.history = h("div", {});
+    this.el = e;
+    const head = h("header", { class: "detail-head" }, e.severity, e.title, e.status, e.close);
+    const left = h("div", {}, e.snapshot, e.message, e.chip);
+    const right = h("div", {}, e.done, e.form, e.error, e.fields, e.historyTitle, e.history);
+    replaceChildren(this.dialog, [head, h("div", { class: "detail-body" }, left, right)]);
+  }
+
   get isOpen() {
     return this.alertId !== null;
   }
 
   async open(alertId) {
+    const alert = this.state.alerts.get(alertId);
     this.alertId = alertId;
     this.history = [];
     this.error = "";
-    this.draft = { assignee: null, note: "" };
+    this.el.assignee.value = alert?.assigned_to ?? "";
+    this.el.note.value = "";
     this.render();
     if (!this.dialog.open) this.dialog.showModal();
     await this.loadHistory(alertId);
@@ -72,6 +113,7 @@ export class AlertDetail {
       const result = await api.alertAction(id, action, body);
       const updated = result && result.alert ? result.alert : result;
       if (updated && updated.id === id) this.state.mergeAlert(updated);
+      if (action === "resolve") this.el.note.value = "";
       this.busy = false;
       await this.loadHistory(id);
     } catch (err) {
@@ -84,76 +126,56 @@ export class AlertDetail {
   render() {
     const alert = this.state.alerts.get(this.alertId);
     if (!alert) return;
-    const head = h(
-      "header",
-      { class: "detail-head" },
-      h("span", { class: `chip chip-${alert.severity}`, text: label("severity", alert.severity) }),
-      h("h2", { text: `${label("rule", alert.rule_type)} — ${this.state.cameraName(alert.camera_id)}` }),
-      h("span", { class: `chip chip-status-${alert.status}`, "data-testid": "detail-status",
-        text: statusText(alert) }),
-      h("button", { type: "button", class: "btn", text: t("detail.close"), "data-testid": "detail-close",
-        onclick: () => this.close() }),
-    );
-    const left = h(
-      "div",
-      {},
-      snapshot(alert),
-      h("p", { class: "detail-message", "data-testid": "detail-message", text: localized(alert.message) }),
-      detailChip(alert),
-    );
-    const right = h(
-      "div",
-      {},
-      this.actions(alert),
-      fields(alert, this.state),
-      h("div", { class: "section-title", text: t("detail.history") }),
-      historyList(this.history),
-    );
-    replaceChildren(this.dialog, [head, h("div", { class: "detail-body" }, left, right)]);
+    const e = this.el;
+    e.severity.className = `chip chip-${alert.severity}`;
+    e.severity.textContent = label("severity", alert.severity);
+    e.title.textContent = `${label("rule", alert.rule_type)} — ${this.state.cameraName(alert.camera_id)}`;
+    e.status.className = `chip chip-status-${alert.status}`;
+    e.status.textContent = statusText(alert);
+    e.close.textContent = t("detail.close");
+    if (alert.snapshot_url !== this.snapshotUrl || !e.snapshot.firstChild) {
+      this.snapshotUrl = alert.snapshot_url;
+      replaceChildren(e.snapshot, [snapshot(alert)]);
+    }
+    e.message.textContent = localized(alert.message);
+    replaceChildren(e.chip, [detailChip(alert)]);
+    replaceChildren(e.done, doneLines(alert).map((text) => h("div", { class: "action-done", "data-testid": "action-done", text })));
+    this.renderForm(alert);
+    e.error.textContent = this.error;
+    e.error.hidden = !this.error;
+    replaceChildren(e.fields, [fields(alert, this.state)]);
+    e.historyTitle.textContent = t("detail.history");
+    replaceChildren(e.history, [historyList(this.history)]);
   }
 
-  actions(alert) {
-    const done = [];
-    const canAct = ACTING_ROLES.has(this.user.role);
-    if (alert.acknowledged_by) {
-      done.push(t("done.ack", { user: alert.acknowledged_by, at: fmtDateTime(alert.acknowledged_at) }));
-    }
-    if (alert.assigned_to) done.push(t("done.assign", { user: alert.assigned_to }));
-    if (alert.resolved_by) {
-      done.push(t("done.resolve", { user: alert.resolved_by, at: fmtDateTime(alert.resolved_at) }));
+  renderForm(alert) {
+    const e = this.el;
+    if (!ACTING_ROLES.has(this.user.role)) {
+      e.form.textContent = t("action.readonly", { role: label("role", this.user.role) });
+      return;
     }
     const resolved = alert.status === "resolved";
-    if (!canAct) {
-      return h("div", { class: "actions" },
-        ...done.map((text) => h("div", { class: "action-done", "data-testid": "action-done", text })),
-        h("div", { class: "health-reason", "data-testid": "action-readonly",
-          text: t("action.readonly", { role: label("role", this.user.role) }) }));
-    }
-    const assignee = h("input", { placeholder: t("action.assignee"), "data-testid": "assign-input",
-      oninput: (e) => { this.draft.assignee = e.target.value; } });
-    assignee.value = this.draft.assignee ?? alert.assigned_to ?? "";
-    const note = h("input", { placeholder: t("action.note"), "data-testid": "resolve-note",
-      oninput: (e) => { this.draft.note = e.target.value; } });
-    note.value = this.draft.note;
-    return h(
-      "div",
-      { class: "actions" },
-      ...done.map((text) => h("div", { class: "action-done", "data-testid": "action-done", text })),
-      h("div", { class: "action-row" },
-        h("button", { type: "button", class: "btn btn-primary", "data-testid": "action-ack",
-          text: t("action.ack"), disabled: this.busy || alert.status !== "new",
-          onclick: () => this.act("ack") })),
-      h("div", { class: "action-row" }, assignee,
-        h("button", { type: "button", class: "btn", "data-testid": "action-assign", text: t("action.assign"),
-          disabled: this.busy || resolved,
-          onclick: () => assignee.value.trim() && this.act("assign", { assignee: assignee.value.trim() }) })),
-      h("div", { class: "action-row" }, note,
-        h("button", { type: "button", class: "btn", "data-testid": "action-resolve", text: t("action.resolve"),
-          disabled: this.busy || resolved,
-          onclick: () => this.act("resolve", note.value.trim() ? { note: note.value.trim() } : {}) })),
-      this.error ? h("div", { class: "action-error", "data-testid": "action-error", text: this.error }) : null,
-    );
+    e.ack.textContent = t("action.ack");
+    e.ack.disabled = this.busy || alert.status !== "new";
+    e.assign.textContent = t("action.assign");
+    e.assign.disabled = this.busy || resolved;
+    e.assignee.placeholder = t("action.assignee");
+    e.resolve.textContent = t("action.resolve");
+    e.resolve.disabled = this.busy || resolved;
+    e.note.placeholder = t("action.note");
   }
+}
+
+function doneLines(alert) {
+  const done = [];
+  if (alert.acknowledged_by) {
+    done.push(t("done.ack", { user: alert.acknowledged_by, at: fmtDateTime(alert.acknowledged_at) }));
+  }
+  if (alert.assigned_to) done.push(t("done.assign", { user: alert.assigned_to }));
+  if (alert.resolved_by) {
+    done.push(t("done.resolve", { user: alert.resolved_by, at: fmtDateTime(alert.resolved_at) }));
+  }
+  return done;
 }
 
 function snapshot(alert) {
@@ -176,8 +198,8 @@ function fields(alert, state) {
     ["field.object_class", alert.object_class ? label("obj", alert.object_class) : null],
     ["field.confidence", alert.confidence != null ? `${fmtNumber(alert.confidence * 100, 0)} %` : null],
     ["field.track_id", alert.track_id],
-    ["field.zone_id", alert.zone_id],
-    ["field.line_id", alert.line_id],
+    ["field.zone_id", placeName(state, alert.camera_id, "zones", alert.zone_id)],
+    ["field.line_id", placeName(state, alert.camera_id, "lines", alert.line_id)],
     ["field.direction", alert.direction ? label("dir", alert.direction) : null],
     ["field.value", alert.value != null ? fmtValue(alert.value, alert.value_unit) : null],
     ["field.id", alert.id],
@@ -189,6 +211,13 @@ function fields(alert, state) {
     items.push(h("dt", { text: t(key) }), h("dd", { text: String(value) }));
   }
   return h("dl", { class: "fields", "data-testid": "detail-fields" }, ...items);
+}
+
+/** "Khu vực cấm (restricted)": the zone's or line's display name from the camera config. */
+function placeName(state, cameraId, kind, id) {
+  if (!id) return null;
+  const found = (state.cameras.get(cameraId)?.[kind] ?? []).find((p) => p.id === id);
+  return found?.name ? `${found.name} (${id})` : id;
 }
 
 /**

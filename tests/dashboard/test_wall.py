@@ -122,7 +122,7 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
     assert natural_width(page, "[data-testid=detail-snapshot]") > 0
     expect(detail.get_by_test_id("detail-message")).to_have_text(critical.message.vi)
     expect(detail.get_by_test_id("detail-fields")).to_contain_text("Khẩn cấp")
-    expect(detail.get_by_test_id("detail-fields")).to_contain_text("restricted")
+    expect(detail.get_by_test_id("detail-fields")).to_contain_text("Khu vực cấm (restricted)")
     expect(detail.get_by_test_id("detail-history")).to_contain_text("Sự kiện")
     screenshot(page, "detail-1920x1080-vi.png")
     detail.get_by_test_id("action-ack").click()
