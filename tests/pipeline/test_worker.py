@@ -1,0 +1,121 @@
+"""The camera worker: per-camera filtering, track → rules → events, publishing, live tile, thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from ioc.messages import Alert, AlertState
+from ioc.pipeline.worker import TILE_INTERVAL_SECONDS, CameraWorker, camera_filter
+from tests.factories import make_camera, make_detections, make_frame
+
+ZONE = {"id": "yard", "polygon": [[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]}
+
+
+def _camera(**fields: Any) -> Any:
+    return make_camera(
+        zones=[ZONE],
+        rules=[{"id": "enter", "type": "intrusion", "zone": "yard", "classes": ["person"]}],
+        detect={"classes": ["person", "car"], "confidence": 0.5},
+        **fields,
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "confidences", "kept"),
+    [
+        (["person", "car"], [0.9, 0.9], 2),
+        (["person", "dog"], [0.9, 0.9], 1),  # not in detect.classes
+        (["person", "car"], [0.49, 0.5], 1),  # below detect.confidence
+        ([], [], 0),
+    ],
+)
+def test_camera_filter(names: list[str], confidences: list[float], kept: int) -> None:
+    boxes = [(0.1 * i, 0.1, 0.1 * i + 0.05, 0.3) for i in range(len(names))]
+    dets = make_detections(boxes, class_name=names, confidence=confidences, tracker_id=-1)
+    got = camera_filter(_camera(), dets)
+    assert len(got) == kept
+    assert set(got.class_name.tolist()) <= {"person", "car"}
+
+
+def _walk(worker: CameraWorker, xs: list[float], dt: float = 0.2) -> list[Alert]:
+    """A person whose feet move along ``xs`` (normalised), one detected frame per ``dt`` seconds."""
+    alerts: list[Alert] = []
+    for i, x in enumerate(xs):
+        dets = make_detections(anchors=[(x, 0.8)], size=(0.08, 0.3), tracker_id=-1)
+        alerts += worker.process(make_frame(i * dt, index=i), dets)
+    return alerts
+
+
+def test_process_runs_track_rules_events_and_publishes() -> None:
+    published: list[object] = []
+    worker = CameraWorker.build(_camera(), publish=published.append, snapshots=None, frame_rate=5)
+    alerts = _walk(worker, [0.30 + 0.03 * i for i in range(15)])  # crosses x = 0.5 on frame 7
+    assert [(a.rule_id, a.state) for a in alerts] == [("enter", AlertState.START)]
+    assert alerts[0].started_at.timestamp() == pytest.approx(1_767_225_600.0 + 1.4)
+    assert alerts[0].source_time_s is None  # live: only replay stamps file time
+    assert published == alerts
+    assert worker.processed == 15
+    ended = worker.flush()
+    assert [a.state for a in ended] == [AlertState.END]
+    assert published == alerts + ended
+
+
+def test_replay_mode_stamps_source_time() -> None:
+    worker = CameraWorker.build(
+        _camera(), publish=lambda _a: None, snapshots=None, frame_rate=5, stamp_source_time=True
+    )
+    alerts = _walk(worker, [0.46, 0.49, 0.52])
+    assert [a.source_time_s for a in alerts] == [0.4]
+
+
+def test_live_tracks_expire_with_stream_time() -> None:
+    worker = CameraWorker.build(_camera(), publish=lambda _a: None, snapshots=None, frame_rate=5)
+    assert not worker.has_live_tracks(0.0)
+    _walk(worker, [0.2, 0.25])
+    lost = worker.camera.track.lost_track_seconds
+    assert worker.has_live_tracks(0.2 + lost - 0.01)
+    assert not worker.has_live_tracks(0.2 + lost + 0.01)
+
+
+def test_a_failing_publisher_does_not_stop_the_worker() -> None:
+    def broken(_alert: Alert) -> None:
+        raise ConnectionError("bus down")
+
+    worker = CameraWorker.build(_camera(), publish=broken, snapshots=None, frame_rate=5)
+    assert len(_walk(worker, [0.6, 0.62])) == 1
+
+
+def test_latest_jpeg_is_encoded_lazily_and_at_most_twice_a_second() -> None:
+    worker = CameraWorker.build(_camera(), publish=lambda _a: None, snapshots=None, frame_rate=5)
+    assert worker.latest_jpeg(now=0.0) is None
+    _walk(worker, [0.2])
+    first = worker.latest_jpeg(now=10.0)
+    assert first is not None and first[:2] == b"\xff\xd8"
+    _walk(worker, [0.2, 0.3])  # newer frames arrive
+    assert worker.latest_jpeg(now=10.0 + TILE_INTERVAL_SECONDS / 2) is first  # too soon: cached
+    second = worker.latest_jpeg(now=10.0 + TILE_INTERVAL_SECONDS)
+    assert second is not None and second is not first
+
+
+def test_run_processes_the_queue_and_ends_open_alerts_on_stop() -> None:
+    published: list[object] = []
+    worker = CameraWorker.build(_camera(), publish=published.append, snapshots=None, frame_rate=5)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    for i, x in enumerate([0.6, 0.62]):
+        dets = make_detections(anchors=[(x, 0.8)], size=(0.08, 0.3), tracker_id=-1)
+        while not worker.submit(make_frame(i * 0.2, index=i), dets):
+            stop.wait(0.01)
+    deadline = threading.Event()
+    while worker.processed < 2 and not deadline.wait(0.01):
+        pass
+    stop.set()
+    thread.join(timeout=2.0)
+    assert not thread.is_alive()
+    states = [a.state for a in published if isinstance(a, Alert)]
+    assert states == [AlertState.START, AlertState.END]
+    assert worker.dropped == 0
