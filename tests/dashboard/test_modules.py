@@ -1,0 +1,169 @@
+"""The dashboard's pure functions, run in the real browser on the modules the wall loads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.dashboard.live_site import live_site
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def modules_page(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    with live_site(Path(tmp_path_factory.mktemp("modules"))) as site:
+        page = browser.new_page()
+        page.goto(site.url)
+        yield page
+        page.close()
+
+
+def run(page: Page, module: str, body: str, arg: Any = None) -> Any:
+    """Evaluate `body` (a function of `m`, the imported module, and `arg`) in the page."""
+    return page.evaluate(
+        f"async (arg) => {{ const m = await import('/js/{module}'); return ({body})(m, arg); }}", arg
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "width", "height", "cols"),
+    [
+        (1, 800, 450, 1),
+        (2, 1600, 450, 2),
+        (3, 900, 1600, 1),  # a tall panel stacks tiles
+        (4, 1600, 900, 2),
+        (16, 1920, 1080, 4),
+        (40, 880, 900, 5),  # 5×8 tiles of 176 px beat 6×7 of 147 px
+    ],
+)
+def test_best_columns(modules_page: Page, count: int, width: int, height: int, cols: int) -> None:
+    got = run(modules_page, "cameras.js", "(m, a) => m.bestColumns(a[0], a[1], a[2])", [count, width, height])
+    assert got == cols
+
+
+def test_projection_fits_the_cameras_north_up(modules_page: Page) -> None:
+    points = [
+        {"lat": 21.0307, "lon": 105.8524},
+        {"lat": 21.0287, "lon": 105.8536},
+        {"lat": 21.0318, "lon": 105.8510},
+    ]
+    xy = run(
+        modules_page,
+        "map.js",
+        "(m, pts) => { const p = m.fitProjection(pts, 400, 300); return pts.map((q) => p(q.lat, q.lon)); }",
+        points,
+    )
+    for x, y in xy:
+        assert 0 < x < 400 and 0 < y < 300
+    assert xy[2][0] < xy[0][0] < xy[1][0]  # west to east, left to right
+    assert xy[2][1] < xy[0][1] < xy[1][1]  # north to south, top to bottom
+    spans = (max(p[0] for p in xy) - min(p[0] for p in xy), max(p[1] for p in xy) - min(p[1] for p in xy))
+    assert max(spans[0] / 400, spans[1] / 300) > 0.7  # fills the view, up to the padding
+
+
+def test_single_camera_sits_in_the_middle(modules_page: Page) -> None:
+    xy = run(
+        modules_page, "map.js", "(m) => m.fitProjection([{lat: 10.77, lon: 106.70}], 400, 300)(10.77, 106.70)"
+    )
+    assert xy == [200, 150]
+
+
+@pytest.mark.parametrize(
+    ("seqs", "kept_seq", "last_seq"),
+    [
+        ([3, 5], 5, 5),  # a newer record replaces the older one
+        ([5, 3], 5, 5),  # a late, older record is ignored
+        ([4, 4], 4, 4),  # the same record twice (replay after reconnect) is shown once
+    ],
+)
+def test_alerts_merge_by_id_latest_seq_wins(
+    modules_page: Page, seqs: list[int], kept_seq: int, last_seq: int
+) -> None:
+    got = run(
+        modules_page,
+        "state.js",
+        """(m, seqs) => {
+            const s = new m.WallState();
+            let changes = 0;
+            s.on("alert", () => { changes += 1; });
+            const at = "2026-01-01T00:00:00Z";
+            for (const seq of seqs) s.mergeAlert({id: "a", seq, started_at: at, status: "new"});
+            return [s.alerts.size, s.alerts.get("a").seq, s.lastSeq, changes];
+        }""",
+        seqs,
+    )
+    assert got == [1, kept_seq, last_seq, 1 + (seqs[1] > seqs[0])]
+
+
+def test_history_shows_a_republished_record_once(modules_page: Page) -> None:
+    rows = [
+        {"action": "ack", "at": "2026-01-01T00:00:05Z", "seq": None, "actor": "op1", "detail": {}},
+        {
+            "action": "message",
+            "at": "2026-01-01T00:00:00Z",
+            "seq": 1,
+            "actor": None,
+            "detail": {"state": "start"},
+        },
+        {
+            "action": "message",
+            "at": "2026-01-01T00:00:00Z",
+            "seq": 2,
+            "actor": None,
+            "detail": {"state": "start"},
+        },
+        {
+            "action": "message",
+            "at": "2026-01-01T00:00:09Z",
+            "seq": 3,
+            "actor": None,
+            "detail": {"state": "end"},
+        },
+    ]
+    got = run(modules_page, "detail.js", "(m, rows) => m.dedupeHistory(rows).map((r) => r.seq)", rows)
+    assert got == [1, None, 3]
+
+
+@pytest.mark.parametrize(
+    ("wire", "shown"),
+    [
+        ("2026-01-01T00:00:00Z", "01/01 07:00:00"),
+        ("2026-01-01T00:00:00+00:00", "01/01 07:00:00"),
+        ("2026-01-01T00:00:00", "01/01 07:00:00"),  # no zone on the wire: UTC
+        ("2026-06-30T20:15:30+07:00", "30/06 20:15:30"),
+        (None, "—"),
+    ],
+)
+def test_times_are_shown_in_hanoi(modules_page: Page, wire: str | None, shown: str) -> None:
+    assert run(modules_page, "format.js", "(m, v) => m.fmtDateTime(v)", wire) == shown
+
+
+@pytest.mark.parametrize(
+    ("prefix", "value", "vi", "en"),
+    [
+        ("rule", "intrusion", "Xâm nhập vùng cấm", "Intrusion"),
+        ("rule", "speed_limit", "speed limit", "speed limit"),  # unknown rule types still read
+        ("camstate", "offline", "Mất kết nối", "Offline"),
+        ("status", "resolved", "Đã xử lý", "Resolved"),
+        ("severity", "critical", "Khẩn cấp", "Critical"),
+    ],
+)
+def test_labels_in_both_languages(modules_page: Page, prefix: str, value: str, vi: str, en: str) -> None:
+    got = run(
+        modules_page,
+        "i18n.js",
+        """(m, a) => {
+            const before = m.lang();
+            m.setLang("vi"); const vi = m.label(a[0], a[1]);
+            m.setLang("en"); const en = m.label(a[0], a[1]);
+            m.setLang(before);
+            return [vi, en];
+        }""",
+        [prefix, value],
+    )
+    assert got == [vi, en]
