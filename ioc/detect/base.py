@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -9,6 +10,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ioc.types import Detections
+
+
+class Backend(enum.StrEnum):
+    """Which runtime runs a model: ``auto`` picks (CUDA → PyTorch, CPU → OpenVINO)."""
+
+    AUTO = "auto"
+    PYTORCH = "pytorch"
+    OPENVINO = "openvino"
 
 
 class Detector(Protocol):

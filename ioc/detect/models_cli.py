@@ -61,7 +61,8 @@ def _list(models_dir: Path) -> int:
 
 
 def _export(name: str, models_dir: Path, imgsz: int) -> int:
-    from ioc.detect.ultralytics_backend import Backend, load_detector
+    from ioc.detect.base import Backend
+    from ioc.detect.ultralytics_backend import load_detector
 
     if looks_like_path(name) and name.rstrip("/").endswith(OPENVINO_SUFFIX):
         print(f"error: {name} is already an OpenVINO model")

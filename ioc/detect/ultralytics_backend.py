@@ -2,14 +2,14 @@
 
 Device choice (``Settings.device``): ``auto`` runs PyTorch on CUDA when ``torch.cuda.is_available()``,
 otherwise OpenVINO on the CPU. The OpenVINO model is exported once per (weights, imgsz) with
-dynamic shapes and cached next to the weights (see ``openvino_cache``); when the export or its
-load fails, the detector falls back to PyTorch on the CPU and logs why. ``cpu`` behaves like
+dynamic shapes, cached next to the weights (see ``openvino_cache``) and run by the OpenVINO
+runtime directly (``openvino_runtime``: no torch in the hot path); when the export or its load
+fails, the detector falls back to PyTorch on the CPU and logs why. ``cpu`` behaves like
 ``auto`` without a GPU; ``cuda`` / ``cuda:N`` require one.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import time
 import warnings
@@ -23,10 +23,11 @@ import numpy.typing as npt
 
 from ioc import metrics
 from ioc.config.coco import COCO_CLASSES
-from ioc.detect.base import Detector
+from ioc.detect.base import Backend, Detector
 from ioc.detect.manifest import ModelError
 from ioc.detect.models import OPENVINO_SUFFIX, looks_like_path, resolve_model
 from ioc.detect.openvino_cache import export_cached
+from ioc.detect.openvino_runtime import OpenVINODetector
 from ioc.settings import Settings
 from ioc.types import Detections
 
@@ -34,12 +35,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_IMGSZ = 320
 DEFAULT_IOU = 0.5
-
-
-class Backend(enum.StrEnum):
-    AUTO = "auto"
-    PYTORCH = "pytorch"
-    OPENVINO = "openvino"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +89,7 @@ def load_detector(
     name = weights.name if looks_like_path(model) else model
     if placement.backend is Backend.OPENVINO:
         try:
-            return UltralyticsDetector(name, _openvino_model(weights, imgsz), placement, iou)
+            return OpenVINODetector(name, _openvino_dir(weights, imgsz), iou)
         except Exception as exc:  # any export/load failure: the .pt still works
             if weights.is_dir():
                 raise ModelError(f"{weights}: cannot load OpenVINO model: {exc}") from exc
@@ -112,9 +107,13 @@ def _yolo(path: Path) -> Any:
         raise ModelError(f"{path}: cannot load model: {exc}") from exc
 
 
-def _openvino_model(weights: Path, imgsz: int) -> Any:
-    directory = weights if weights.is_dir() else export_cached(weights, imgsz, _export_openvino)
-    return _yolo(directory)
+def _openvino_dir(weights: Path, imgsz: int) -> Path:
+    return weights if weights.is_dir() else export_cached(weights, imgsz, _export_openvino)
+
+
+def load_ultralytics_openvino(model_dir: Path, iou: float = DEFAULT_IOU) -> UltralyticsDetector:
+    """An OpenVINO model run through ultralytics' own wrapper (for comparison in benchmarks)."""
+    return UltralyticsDetector(model_dir.name, _yolo(model_dir), Placement(Backend.OPENVINO, "cpu"), iou)
 
 
 def _export_openvino(weights: Path, imgsz: int) -> Path:

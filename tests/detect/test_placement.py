@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from ioc.detect.base import Backend
 from ioc.detect.manifest import ModelError
-from ioc.detect.ultralytics_backend import Backend, Placement, plan_placement
+from ioc.detect.ultralytics_backend import Placement, plan_placement
 
 CUDA = torch.cuda.is_available()
 

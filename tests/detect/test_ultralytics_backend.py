@@ -15,9 +15,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from ioc.config.coco import COCO_CLASSES
+from ioc.detect.base import Backend
 from ioc.detect.models import resolve_model
 from ioc.detect.openvino_cache import MARKER, cache_dir_for
-from ioc.detect.ultralytics_backend import Backend, UltralyticsDetector, load_detector
+from ioc.detect.openvino_runtime import OpenVINODetector
+from ioc.detect.ultralytics_backend import UltralyticsDetector, load_detector, load_ultralytics_openvino
 from ioc.settings import Settings
 from ioc.types import Detections
 
@@ -51,19 +53,22 @@ def models_dir() -> Path:
     return REPO / "models"
 
 
+AnyDetector = UltralyticsDetector | OpenVINODetector
+
+
 @pytest.fixture(scope="session")
-def detectors(models_dir: Path) -> dict[Backend, UltralyticsDetector]:
+def detectors(models_dir: Path) -> dict[Backend, AnyDetector]:
     settings = Settings(models_dir=models_dir, device="cpu")
-    loaded = {
-        b: load_detector(MODEL, settings, imgsz=IMGSZ, backend=b) for b in (Backend.OPENVINO, Backend.PYTORCH)
-    }
-    return {b: d for b, d in loaded.items() if isinstance(d, UltralyticsDetector)}
+    out: dict[Backend, AnyDetector] = {}
+    for backend in (Backend.OPENVINO, Backend.PYTORCH):
+        det = load_detector(MODEL, settings, imgsz=IMGSZ, backend=backend)
+        assert isinstance(det, UltralyticsDetector | OpenVINODetector)
+        out[backend] = det
+    return out
 
 
 @pytest.fixture(params=[Backend.OPENVINO, Backend.PYTORCH], ids=str)
-def detector(
-    request: pytest.FixtureRequest, detectors: dict[Backend, UltralyticsDetector]
-) -> UltralyticsDetector:
+def detector(request: pytest.FixtureRequest, detectors: dict[Backend, AnyDetector]) -> AnyDetector:
     det = detectors[request.param]
     assert det.backend is request.param  # no silent fallback in the test environment
     return det
@@ -85,7 +90,7 @@ def _names(d: Detections) -> list[str]:
 pytestmark = pytest.mark.slow
 
 
-def test_finds_people_and_the_bus(detector: UltralyticsDetector, bus: npt.NDArray[np.uint8]) -> None:
+def test_finds_people_and_the_bus(detector: AnyDetector, bus: npt.NDArray[np.uint8]) -> None:
     (dets,) = detector.detect([bus], imgsz=IMGSZ, confidence=CONF)
     names = _names(dets)
     assert names.count("person") >= 3 and names.count("bus") == 1
@@ -101,15 +106,13 @@ def test_finds_people_and_the_bus(detector: UltralyticsDetector, bus: npt.NDArra
 
 @pytest.mark.parametrize(("classes", "allowed"), [(("bus",), {"bus"}), (("person", "car"), {"person"})])
 def test_class_filter(
-    detector: UltralyticsDetector, bus: npt.NDArray[np.uint8], classes: tuple[str, ...], allowed: set[str]
+    detector: AnyDetector, bus: npt.NDArray[np.uint8], classes: tuple[str, ...], allowed: set[str]
 ) -> None:
     (dets,) = detector.detect([bus], imgsz=IMGSZ, confidence=CONF, classes=classes)
     assert len(dets) > 0 and set(_names(dets)) == allowed
 
 
-def test_batch_gives_one_result_per_image_in_order(
-    detector: UltralyticsDetector, bus: npt.NDArray[np.uint8]
-) -> None:
+def test_batch_gives_one_result_per_image_in_order(detector: AnyDetector, bus: npt.NDArray[np.uint8]) -> None:
     mirrored = np.ascontiguousarray(bus[:, ::-1])
     black = np.zeros_like(bus)
     single = detector.detect([bus], imgsz=IMGSZ, confidence=CONF)[0]
@@ -122,19 +125,19 @@ def test_batch_gives_one_result_per_image_in_order(
     assert detector.detect([], imgsz=IMGSZ, confidence=CONF) == []
 
 
-def test_backends_agree(detectors: dict[Backend, UltralyticsDetector], bus: npt.NDArray[np.uint8]) -> None:
+def test_backends_agree(detectors: dict[Backend, AnyDetector], bus: npt.NDArray[np.uint8]) -> None:
     ov = detectors[Backend.OPENVINO].detect([bus], imgsz=IMGSZ, confidence=CONF)[0]
     pt = detectors[Backend.PYTORCH].detect([bus], imgsz=IMGSZ, confidence=CONF)[0]
     assert _names(ov) == _names(pt)
     assert np.allclose(ov.xyxy, pt.xyxy, atol=0.01) and np.allclose(ov.confidence, pt.confidence, atol=0.02)
 
 
-def test_unknown_class_is_a_clear_error(detector: UltralyticsDetector, bus: npt.NDArray[np.uint8]) -> None:
+def test_unknown_class_is_a_clear_error(detector: AnyDetector, bus: npt.NDArray[np.uint8]) -> None:
     with pytest.raises(ValueError, match=r"detect.classes: \['unicorn'\] not predicted"):
         detector.detect([bus], imgsz=IMGSZ, confidence=CONF, classes=("unicorn",))
 
 
-def test_records_inference_metrics(detector: UltralyticsDetector, bus: npt.NDArray[np.uint8]) -> None:
+def test_records_inference_metrics(detector: AnyDetector, bus: npt.NDArray[np.uint8]) -> None:
     def count(metric_name: str, labels: dict[str, str]) -> float:
         for metric in REGISTRY.collect():
             for sample in metric.samples:
@@ -150,14 +153,28 @@ def test_records_inference_metrics(detector: UltralyticsDetector, bus: npt.NDArr
 
 
 def test_openvino_export_is_cached_and_loadable_by_path(
-    detectors: dict[Backend, UltralyticsDetector], models_dir: Path, bus: npt.NDArray[np.uint8]
+    detectors: dict[Backend, AnyDetector], models_dir: Path, bus: npt.NDArray[np.uint8]
 ) -> None:
     cache = cache_dir_for(models_dir / f"{MODEL}.pt", IMGSZ)
     assert (cache / MARKER).is_file() and list(cache.glob("*.xml"))
     assert not list(models_dir.glob(f".{MODEL}-partial-*"))
     by_path = load_detector(str(cache), Settings(models_dir=models_dir, device="cpu"))
-    assert isinstance(by_path, UltralyticsDetector) and by_path.backend is Backend.OPENVINO
+    assert isinstance(by_path, OpenVINODetector)
     assert _names(by_path.detect([bus], imgsz=IMGSZ, confidence=CONF)[0]).count("bus") == 1
+
+
+@pytest.mark.parametrize("imgsz", [320, 480])
+def test_openvino_runtime_matches_ultralytics_wrapper(
+    detectors: dict[Backend, AnyDetector], models_dir: Path, bus: npt.NDArray[np.uint8], imgsz: int
+) -> None:
+    """Same exported model, our pre/post-processing vs ultralytics': same boxes, mixed sizes too."""
+    wrapper = load_ultralytics_openvino(cache_dir_for(models_dir / f"{MODEL}.pt", IMGSZ))
+    images = [bus, np.ascontiguousarray(bus[100:600, :700])]
+    ours = detectors[Backend.OPENVINO].detect(images, imgsz=imgsz, confidence=0.25)
+    theirs = wrapper.detect(images, imgsz=imgsz, confidence=0.25)
+    for a, b in zip(ours, theirs, strict=True):
+        assert _names(a) == _names(b)
+        assert np.allclose(a.xyxy, b.xyxy, atol=0.005) and np.allclose(a.confidence, b.confidence, atol=0.01)
 
 
 def test_export_failure_falls_back_to_pytorch(
