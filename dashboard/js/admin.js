@@ -29,8 +29,11 @@ export class UsersDialog {
     const table = h("table", { class: "users-table" },
       h("thead", {}, h("tr", {}, h("th", { text: t("admin.username") }), h("th", { text: t("admin.role") }))),
       h("tbody", {}, ...rows));
+    const links = h("p", { class: "admin-links" },
+      h("a", { class: "btn", href: "/docs", target: "_blank", rel: "noopener", text: t("admin.docs") }),
+      h("a", { class: "btn", href: "/metrics", target: "_blank", rel: "noopener", text: t("admin.metrics") }));
     const body = h("div", { style: { padding: "1rem 1.2rem" } }, table,
-      error ? h("p", { class: "action-error", text: error }) : null);
+      error ? h("p", { class: "action-error", text: error }) : null, links);
     replaceChildren(this.dialog, [head, body]);
   }
 }

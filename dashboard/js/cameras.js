@@ -162,6 +162,8 @@ export class CameraWall {
     const summary = h("span", { class: "health-summary", "data-testid": "health-summary",
       "data-all-online": online === cams.length ? "true" : "false",
       text: t("health.summary", { n: online, total: cams.length }) });
+    // Many cameras: online ones shrink to dot + name so the ones in trouble stay in view.
+    this.health.classList.toggle("compact", cams.length > 8);
     replaceChildren(this.health, [summary, ...cams.map(healthItem)]);
   }
 }

@@ -63,10 +63,17 @@ export class SiteMap {
     const project = fitProjection(placed.map((c) => c.location), width, height);
     const alerting = this.state.camerasWithActiveAlerts();
     const fontPx = parseFloat(getComputedStyle(document.documentElement).fontSize) || 20;
+    const spots = placed.map((cam) => ({
+      cam,
+      xy: project(cam.location.lat, cam.location.lon),
+      state: cameraState(cam),
+      alert: alerting.get(cam.id),
+    }));
+    const r = fontPx * 0.55;
     const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": t("panel.map") },
       graticule(width, height),
-      ...placed.map((cam) => marker(cam, project(cam.location.lat, cam.location.lon), alerting.get(cam.id),
-        fontPx, width)));
+      ...spots.map((spot) => marker(spot, r)),
+      ...placeLabels(spots, r, fontPx * 0.8, width, height));
     const note = unplaced.length
       ? h("div", { class: "map-note", text: t("map.unplaced", { names: unplaced.map((c) => c.name || c.id)
         .join(", ") }) })
@@ -83,25 +90,61 @@ function graticule(width, height) {
   return svg("g", { class: "graticule" }, ...lines);
 }
 
-function marker(cam, [x, y], alertSeverity, fontPx, width) {
-  const state = cameraState(cam);
-  const r = fontPx * 0.55;
+function marker({ cam, xy: [x, y], state, alert }, r) {
   const colour = STATE_COLOURS[state] ?? STATE_COLOURS.unknown;
-  const onLeft = x > width / 2;
-  const labelPx = fontPx * 0.8;
-  const room = (onLeft ? x : width - x) - r * 2.5;
   return svg(
     "g",
     { class: "marker", transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`, "data-testid": "map-marker",
-      "data-camera-id": cam.id, "data-state": state, "data-alert": alertSeverity ?? "none" },
-    alertSeverity ? svg("circle", { class: "pulse", r, stroke: SEVERITY_COLOURS[alertSeverity] }) : null,
-    svg("circle", { class: "core", r, fill: alertSeverity ? SEVERITY_COLOURS[alertSeverity] : colour }),
+      "data-camera-id": cam.id, "data-state": state, "data-alert": alert ?? "none" },
+    alert ? svg("circle", { class: "pulse", r, stroke: SEVERITY_COLOURS[alert] }) : null,
+    svg("circle", { class: "core", r, fill: alert ? SEVERITY_COLOURS[alert] : colour }),
     svg("circle", { r: r * 0.4, fill: colour }),
-    // Labels go on the side with more room and are shortened to fit inside the map.
-    svg("text", { x: onLeft ? -r * 1.5 : r * 1.5, y: r * 0.45, "text-anchor": onLeft ? "end" : "start",
-      style: `font-size:${labelPx.toFixed(1)}px`, text: fit(cam.name || cam.id, room / (labelPx * 0.64)) }),
     svg("title", { text: `${cam.name || cam.id}: ${label("camstate", state)}` }),
   );
+}
+
+const STATE_PRIORITY = { error: 4, offline: 4, stalled: 3, connecting: 1, unknown: 1, online: 0 };
+const ALERT_PRIORITY = { critical: 30, warning: 20, info: 10 };
+
+/**
+ * Names next to markers, most urgent cameras first; a label that would cover another label or a
+ * marker is tried on the other side, then left out (the marker keeps its tooltip).
+ */
+function placeLabels(spots, r, labelPx, width, height) {
+  const urgency = (s) => (ALERT_PRIORITY[s.alert] ?? 0) + (STATE_PRIORITY[s.state] ?? 0);
+  const ordered = [...spots].sort((a, b) => urgency(b) - urgency(a));
+  const taken = spots.map(({ xy: [x, y] }) => ({ x0: x - r, x1: x + r, y0: y - r, y1: y + r }));
+  const labels = [];
+  for (const spot of ordered) {
+    const [x, y] = spot.xy;
+    const name = spot.cam.name || spot.cam.id;
+    const sides = x > width / 2 ? [-1, 1] : [1, -1];
+    for (const side of sides) {
+      const room = (side < 0 ? x : width - x) - r * 2;
+      const text = fit(name, room / (labelPx * 0.62));
+      const w = text.length * labelPx * 0.62;
+      const x0 = side < 0 ? x - r * 1.5 - w : x + r * 1.5;
+      const box = { x0, x1: x0 + w, y0: y - labelPx * 0.7, y1: y + labelPx * 0.7 };
+      // A camera in trouble or with an open alert may cover plain markers, never another label.
+      const blockers = urgency(spot) > 0 ? taken.filter((b) => b.label) : taken.filter((b) => b.x0 !== x - r
+        || b.y0 !== y - r);
+      if (box.y0 < 0 || box.y1 > height || blockers.some((b) => overlaps(b, box))) continue;
+      taken.push({ ...box, label: true });
+      if (urgency(spot) > 0) {
+        labels.push(svg("rect", { x: box.x0 - 3, y: box.y0, width: w + 6, height: box.y1 - box.y0, rx: 4,
+          class: "label-bg" }));
+      }
+      labels.push(svg("text", { x: side < 0 ? x - r * 1.5 : x + r * 1.5, y: y + labelPx * 0.35,
+        "text-anchor": side < 0 ? "end" : "start", style: `font-size:${labelPx.toFixed(1)}px`,
+        class: "marker-label", "data-testid": "map-label", text }));
+      break;
+    }
+  }
+  return labels;
+}
+
+function overlaps(a, b) {
+  return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
 }
 
 function fit(text, maxChars) {

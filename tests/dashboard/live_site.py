@@ -237,9 +237,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_site(data_dir: Path, engine: EngineView | None = None) -> Iterator[LiveSite]:
+def live_site(
+    data_dir: Path, engine: EngineView | None = None, config: IocConfig | None = None
+) -> Iterator[LiveSite]:
     """Start the real API on a free port; stop it, the bus and the store on exit (in reverse)."""
-    config = site_config()
+    config = config if config is not None else site_config()
     settings = load_settings(data_dir=data_dir, config_path=data_dir / "cameras.yaml")
     store = SqliteStore(data_dir / "ioc.db")
     for username, role in USERS.items():
