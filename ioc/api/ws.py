@@ -205,10 +205,15 @@ async def _serve(ws: WebSocket, ctx: AppContext, conn: Connection, after: int | 
     except WebSocketDisconnect:
         pass
     finally:
+        sub.close()
         for task in tasks.values():
             task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
-        sub.close()
+        if tasks:
+            # asyncio.wait, not gather: a cancellation of this handler must propagate as itself
+            await asyncio.wait(tasks.values())
+            for task in tasks.values():
+                if not task.cancelled():
+                    task.exception()  # retrieved: ended tasks are not logged as "never retrieved"
 
 
 async def _wait_set(event: asyncio.Event) -> None:
