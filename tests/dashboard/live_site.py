@@ -22,6 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 import uvicorn
+from fastapi import FastAPI
 
 from ioc.api.app import create_app
 from ioc.api.auth import hash_password
@@ -129,6 +130,7 @@ class LiveSite:
     bus: MemoryBus
     store: SqliteStore
     snapshots: SnapshotWriter
+    http: HttpServer
     lifecycles: dict[str, AlertLifecycle] = field(default_factory=dict)
     frame_index: int = 0
 
@@ -236,6 +238,39 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class HttpServer:
+    """uvicorn serving ``app`` on a fixed port in a thread; can be stopped and started again (a
+    server restart, as the wall sees it)."""
+
+    def __init__(self, app: FastAPI, port: int) -> None:
+        self._app = app
+        self.port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        config = uvicorn.Config(
+            self._app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            raise RuntimeError(f"uvicorn on port {self.port} did not stop within 10 s")
+        self._server = self._thread = None
+
+
 @contextmanager
 def live_site(
     data_dir: Path, engine: EngineView | None = None, config: IocConfig | None = None
@@ -248,28 +283,19 @@ def live_site(
         store.add_user(username, role, hash_password(PASSWORD), datetime.now(UTC))
     bus = MemoryBus(store)
     app = create_app(settings, bus=bus, store=store, engine=engine, config=config)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
+    http = HttpServer(app, free_port())
+    http.start()
     try:
         yield LiveSite(
-            url=f"http://127.0.0.1:{port}",
+            url=f"http://127.0.0.1:{http.port}",
             settings=settings,
             config=config,
             bus=bus,
             store=store,
             snapshots=SnapshotWriter(settings.snapshots_dir),
+            http=http,
         )
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        http.stop()
         bus.close()
         store.close()

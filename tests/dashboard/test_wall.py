@@ -244,3 +244,23 @@ def test_reconnects_and_resumes_from_last_seq(page: Page, site: LiveSite) -> Non
     assert len(urls) >= 2, urls
     assert re.search(rf"last_seq={first.seq}\b", urls[1]), urls
     expect(page.get_by_test_id("alert-item")).to_have_count(2)
+
+
+def test_survives_a_server_restart(page: Page, site: LiveSite) -> None:
+    first = site.raise_alert("gate-1", "linger", track_id=8, value=33.0, value_unit="s")
+    site.wait_seq(first.seq or 0)
+    login(page, site, "op1")
+    expect(alert_item(page, first.id)).to_be_visible()
+
+    site.http.stop()
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting")
+    expect(page.get_by_test_id("connection")).to_contain_text("thử lại sau")
+    during = site.raise_alert("junction-2", "stop", track_id=10, direction="in")  # stored while away
+    site.wait_seq(during.seq or 0)
+    site.http.start()
+
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live", timeout=20_000)
+    expect(alert_item(page, during.id)).to_be_visible()
+    after = site.raise_alert("gate-1", "no-entry", track_id=7)
+    expect(alert_item(page, after.id)).to_be_visible()
+    expect(page.get_by_test_id("alert-item")).to_have_count(3)
