@@ -12,8 +12,8 @@ import importlib.util
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,21 +271,38 @@ class HttpServer:
         self._server = self._thread = None
 
 
+EngineFactory = Callable[[IocConfig, Settings, MemoryBus], AbstractContextManager[EngineView]]
+"""Builds the engine from the site's config, settings and bus, as a context manager that starts
+and stops it; e.g. ``lambda config, settings, bus: Engine(config, settings, bus.publish)``."""
+
+
 @contextmanager
 def live_site(
-    data_dir: Path, engine: EngineView | None = None, config: IocConfig | None = None
+    data_dir: Path,
+    engine: EngineView | None = None,
+    config: IocConfig | None = None,
+    engine_factory: EngineFactory | None = None,
 ) -> Iterator[LiveSite]:
-    """Start the real API on a free port; stop it, the bus and the store on exit (in reverse)."""
+    """Start the real API on a free port, with ``engine`` or the one ``engine_factory`` builds (which
+    publishes on the site's bus and writes snapshots under its data dir); stop everything on exit,
+    in reverse."""
+    if engine is not None and engine_factory is not None:
+        raise ValueError("pass engine or engine_factory, not both")
     config = config if config is not None else site_config()
     settings = load_settings(data_dir=data_dir, config_path=data_dir / "cameras.yaml")
-    store = SqliteStore(data_dir / "ioc.db")
-    for username, role in USERS.items():
-        store.add_user(username, role, hash_password(PASSWORD), datetime.now(UTC))
-    bus = MemoryBus(store)
-    app = create_app(settings, bus=bus, store=store, engine=engine, config=config)
-    http = HttpServer(app, free_port())
-    http.start()
-    try:
+    with ExitStack() as stack:
+        store = SqliteStore(data_dir / "ioc.db")
+        stack.callback(store.close)
+        for username, role in USERS.items():
+            store.add_user(username, role, hash_password(PASSWORD), datetime.now(UTC))
+        bus = MemoryBus(store)
+        stack.callback(bus.close)
+        if engine_factory is not None:
+            engine = stack.enter_context(engine_factory(config, settings, bus))
+        app = create_app(settings, bus=bus, store=store, engine=engine, config=config)
+        http = HttpServer(app, free_port())
+        http.start()
+        stack.callback(http.stop)
         yield LiveSite(
             url=f"http://127.0.0.1:{http.port}",
             settings=settings,
@@ -295,7 +312,3 @@ def live_site(
             snapshots=SnapshotWriter(settings.snapshots_dir),
             http=http,
         )
-    finally:
-        http.stop()
-        bus.close()
-        store.close()
