@@ -36,7 +36,7 @@ MAX_DETECTIONS = 300
 
 
 @dataclass(frozen=True, slots=True)
-class _Letterbox:
+class Letterbox:
     """How one image was placed in the batch tensor: scale, then offset (pixels)."""
 
     scale: float
@@ -55,7 +55,7 @@ def _read_names(model_dir: Path) -> dict[int, str]:
         raise ModelError(f"{meta_path}: cannot read class names: {exc}") from exc
 
 
-def _batch_tensor(images: Sequence[npt.NDArray[np.uint8]], imgsz: int) -> tuple[FloatArray, list[_Letterbox]]:
+def batch_tensor(images: Sequence[npt.NDArray[np.uint8]], imgsz: int) -> tuple[FloatArray, list[Letterbox]]:
     """Letterbox every image into one (N, 3, H, W) RGB float tensor; H, W multiples of STRIDE."""
     sizes = []
     for img in images:
@@ -65,11 +65,11 @@ def _batch_tensor(images: Sequence[npt.NDArray[np.uint8]], imgsz: int) -> tuple[
     out_w = math.ceil(max(s[1] for s in sizes) / STRIDE) * STRIDE
     out_h = math.ceil(max(s[2] for s in sizes) / STRIDE) * STRIDE
     batch = np.full((len(images), out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
-    boxes: list[_Letterbox] = []
+    boxes: list[Letterbox] = []
     for i, (img, (r, w, h)) in enumerate(zip(images, sizes, strict=True)):
         left, top = (out_w - w) // 2, (out_h - h) // 2
         batch[i, top : top + h, left : left + w] = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
-        boxes.append(_Letterbox(r, left, top, img.shape[1], img.shape[0]))
+        boxes.append(Letterbox(r, left, top, img.shape[1], img.shape[0]))
     tensor = batch[..., ::-1].transpose(0, 3, 1, 2).astype(np.float32) / 255.0  # BGR→RGB, HWC→CHW
     return np.ascontiguousarray(tensor), boxes
 
@@ -107,9 +107,14 @@ class OpenVINODetector:
             return []
         allowed = self._allowed(classes)
         start = time.perf_counter()
-        tensor, boxes = _batch_tensor(images, imgsz)
+        tensor, boxes = batch_tensor(images, imgsz)
         output = next(iter(self._compiled(tensor).values()))
-        dets = [self._decode(output[i], box, confidence, allowed) for i, box in enumerate(boxes)]
+        dets = [
+            decode(
+                output[i], box, confidence=confidence, iou=self._iou, allowed=allowed, to_coco=self._to_coco
+            )
+            for i, box in enumerate(boxes)
+        ]
         metrics.INFERENCE_SECONDS.labels(model=self.name).observe(time.perf_counter() - start)
         metrics.DETECTOR_BATCH.observe(len(images))
         return dets
@@ -125,28 +130,39 @@ class OpenVINODetector:
         wanted = {COCO_CLASSES.index(c) for c in classes}
         return allowed & np.isin(self._to_coco, list(wanted))
 
-    def _decode(
-        self, raw: Any, box: _Letterbox, confidence: float, allowed: npt.NDArray[np.bool_]
-    ) -> Detections:
-        """The one place this backend's output becomes ``Detections`` (normalised xyxy, COCO ids)."""
-        pred = np.asarray(raw, dtype=np.float32).T  # (anchors, 4 + classes)
-        scores = np.where(allowed[None, :], pred[:, 4:], 0.0)
-        cls = scores.argmax(axis=1)
-        conf = scores[np.arange(len(scores)), cls]
-        keep = conf >= confidence
-        pred, cls, conf = pred[keep], cls[keep], conf[keep]
-        xywh_tl = np.concatenate([pred[:, :2] - pred[:, 2:4] / 2, pred[:, 2:4]], axis=1)
-        picked = cv2.dnn.NMSBoxesBatched(xywh_tl.tolist(), conf.tolist(), cls.tolist(), confidence, self._iou)
-        order = np.asarray(picked, dtype=np.int64).reshape(-1)
-        order = order[np.argsort(-conf[order], kind="stable")][:MAX_DETECTIONS]
-        xyxy = np.concatenate([xywh_tl[order, :2], xywh_tl[order, :2] + xywh_tl[order, 2:]], axis=1)
-        xyxy = (xyxy - [box.left, box.top, box.left, box.top]) / box.scale
-        xyxy = np.clip(xyxy / [box.width, box.height, box.width, box.height], 0.0, 1.0).astype(np.float32)
-        class_id = self._to_coco[cls[order]]
-        return Detections(
-            xyxy=xyxy.reshape(-1, 4),
-            confidence=conf[order].astype(np.float32),
-            class_id=class_id,
-            class_name=np.array([COCO_CLASSES[i] for i in class_id], dtype=object),
-            tracker_id=np.full(len(order), -1, dtype=np.int64),
-        )
+
+def decode(
+    raw: Any,
+    box: Letterbox,
+    *,
+    confidence: float,
+    iou: float,
+    allowed: npt.NDArray[np.bool_],
+    to_coco: npt.NDArray[np.int64],
+) -> Detections:
+    """The one place this backend's output becomes ``Detections`` (normalised xyxy, COCO ids).
+
+    ``raw`` is one image's ``(4 + classes, anchors)`` output; ``allowed`` masks model classes;
+    ``to_coco`` maps a model class index to its COCO id. NMS is per class, best first.
+    """
+    pred = np.asarray(raw, dtype=np.float32).T  # (anchors, 4 + classes)
+    scores = np.where(allowed[None, :], pred[:, 4:], 0.0)
+    cls = scores.argmax(axis=1)
+    conf = scores[np.arange(len(scores)), cls]
+    keep = conf >= confidence
+    pred, cls, conf = pred[keep], cls[keep], conf[keep]
+    xywh_tl = np.concatenate([pred[:, :2] - pred[:, 2:4] / 2, pred[:, 2:4]], axis=1)
+    picked = cv2.dnn.NMSBoxesBatched(xywh_tl.tolist(), conf.tolist(), cls.tolist(), confidence, iou)
+    order = np.asarray(picked, dtype=np.int64).reshape(-1)
+    order = order[np.argsort(-conf[order], kind="stable")][:MAX_DETECTIONS]
+    xyxy = np.concatenate([xywh_tl[order, :2], xywh_tl[order, :2] + xywh_tl[order, 2:]], axis=1)
+    xyxy = (xyxy - [box.left, box.top, box.left, box.top]) / box.scale
+    xyxy = np.clip(xyxy / [box.width, box.height, box.width, box.height], 0.0, 1.0).astype(np.float32)
+    class_id = to_coco[cls[order]]
+    return Detections(
+        xyxy=xyxy.reshape(-1, 4),
+        confidence=conf[order].astype(np.float32),
+        class_id=class_id,
+        class_name=np.array([COCO_CLASSES[i] for i in class_id], dtype=object),
+        tracker_id=np.full(len(order), -1, dtype=np.int64),
+    )
