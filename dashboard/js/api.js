@@ -18,6 +18,11 @@ export function onUnauthorized(fn) {
   unauthorizedHandler = fn;
 }
 
+/** For requests made outside request() (tile frames): a 401 means the session is over. */
+export function unauthorized() {
+  unauthorizedHandler();
+}
+
 export function token() {
   return sessionStorage.getItem(TOKEN_KEY);
 }

@@ -89,6 +89,7 @@ class Tile {
         this.show(await res.blob());
         wait = Math.max(0, FRAME_INTERVAL_MS - (performance.now() - began));
       } else {
+        if (res.status === 401) api.unauthorized();
         this.showEmpty();
       }
     } catch {
