@@ -91,13 +91,14 @@ class Engine:
         self._snapshots: SnapshotWriter | None = None
         self._workers: dict[str, CameraWorker] = {}
         self._slots: dict[str, LatestFrameSlot] = {}
+        self._readers: dict[str, CameraReader] = {}
         self._groups: dict[str, _Group] = {}
         self._started: list[_Step] = []
         self._steps = (
             _Step("load detectors", self._load_detectors, self._detectors.clear),
             _Step("open snapshot store", self._open_snapshots, self._close_snapshots),
             _Step("start camera workers", self._start_workers, lambda: self._stop_group("workers")),
-            _Step("start camera readers", self._start_readers, lambda: self._stop_group("readers")),
+            _Step("start camera readers", self._start_readers, self._stop_readers),
             _Step("start detector loops", self._start_detector_loops, lambda: self._stop_group("detectors")),
         )
 
@@ -135,13 +136,21 @@ class Engine:
     # -- what the API reads -----------------------------------------------------------------
 
     def camera_statuses(self) -> list[CameraStatus]:
-        """The latest status of every camera in the config, in config order."""
-        with self._lock:
-            return [self._statuses[c.id] for c in self._config.cameras]
+        """Every camera in the config, in config order: state plus live fps, frame age, drops."""
+        return [self._status_now(c.id) for c in self._config.cameras]
 
     def camera_status(self, camera_id: str) -> CameraStatus | None:
+        if all(c.id != camera_id for c in self._config.cameras):
+            return None
+        return self._status_now(camera_id)
+
+    def _status_now(self, camera_id: str) -> CameraStatus:
+        reader = self._readers.get(camera_id)
         with self._lock:
-            return self._statuses.get(camera_id)
+            status = self._statuses[camera_id]
+        if reader is None or status.state is not reader.state:
+            return status  # not started yet, or stopped: the last reported status
+        return reader.snapshot()
 
     def latest_frame_jpeg(self, camera_id: str) -> bytes | None:
         """The camera's latest processed frame, annotated, as JPEG; None before the first one."""
@@ -180,8 +189,13 @@ class Engine:
         for camera in self._cameras:
             slot = LatestFrameSlot(camera.id)
             self._slots[camera.id] = slot
-            runners.append((f"ioc-reader-{camera.id}", CameraReader(camera, slot, self._on_status, stop)))
+            self._readers[camera.id] = CameraReader(camera, slot, self._on_status, stop)
+            runners.append((f"ioc-reader-{camera.id}", self._readers[camera.id]))
         self._launch("readers", stop, runners)
+
+    def _stop_readers(self) -> None:
+        self._stop_group("readers")
+        self._readers.clear()
 
     def _start_detector_loops(self) -> None:
         stop = threading.Event()

@@ -73,6 +73,9 @@ def test_engine_runs_cameras_and_one_dead_camera_stalls_nothing(sweep_clip: Path
         statuses = {s.camera_id: s.state for s in engine.camera_statuses()}
         assert statuses["good"] is CameraState.ONLINE
         assert statuses["dead"] in (CameraState.ERROR, CameraState.OFFLINE)
+        live = engine.camera_status("good")
+        assert live is not None and live.fps is not None and live.fps > 0  # live, not as of going online
+        assert engine.camera_status("nope") is None
         jpeg = engine.latest_frame_jpeg("good")
         assert jpeg is not None and jpeg[:2] == b"\xff\xd8"
         assert engine.latest_frame_jpeg("dead") is None
