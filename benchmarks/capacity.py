@@ -127,7 +127,7 @@ def shared(
         if batch:
             loop.detect(batch)
         for worker in workers:
-            _drain(worker)
+            worker.drain()
     seconds = time.perf_counter() - started
     offered = sum(len(f) for f in frames)
     return Run(name, offered, counting.images, counting.calls, seconds)
@@ -141,12 +141,6 @@ class _StreamClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def _drain(worker: CameraWorker) -> None:
-    while not worker._queue.empty():
-        item = worker._queue.get_nowait()
-        worker.process(item.frame, item.detections)
 
 
 def main() -> None:

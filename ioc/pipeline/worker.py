@@ -187,6 +187,17 @@ class CameraWorker:
             return False
         return True
 
+    def drain(self) -> int:
+        """Process what is queued now, on the calling thread (which must be the owner). Returns the count."""
+        done = 0
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return done
+            self.process(item.frame, item.detections)
+            done += 1
+
     def run(self, stop_event: threading.Event, poll_seconds: float = 0.1) -> None:
         """Owner-thread body: process queued frames until ``stop_event``; then end open alerts."""
         logger.info("camera %s: worker started", self.camera_id)

@@ -145,8 +145,7 @@ def test_live_tracks_keep_a_still_object_detected() -> None:
         assert len(batch) == 1
         assert batch[0].reason is (Reason.FIRST if k == 0 else Reason.TRACKS)
         loop.detect(batch)
-        item = worker._queue.get_nowait()  # the owner thread's job, done inline here
-        worker.process(item.frame, item.detections)
+        assert worker.drain() == 1  # the owner thread's job, done inline here
     assert worker.has_live_tracks(0.7)
 
 
