@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("action", choices=["fetch", "list", "export"])
     m.add_argument("name", nargs="?", default="yolov8s-world")
     m.add_argument("--models-dir", type=Path, default=None)
+    m.add_argument("--imgsz", type=int, default=None, help="export: detector input size (default 320)")
 
     d = sub.add_parser("demo", help="demo footage and config")
     d.add_argument("action", choices=["prepare"])

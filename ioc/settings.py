@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="redis://… to fan out through Redis Streams")
     database_url: str | None = Field(None, description="postgresql://… ; default SQLite under data_dir")
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    detect_max_batch: int = Field(
+        1, ge=1, le=64, description="Frames per detector batch; 1 is fastest on CPU, raise it on a GPU"
+    )
     token_ttl_minutes: int = Field(720, gt=0, description="Lifetime of login tokens")
 
     @property

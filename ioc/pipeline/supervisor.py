@@ -203,7 +203,7 @@ class Engine:
         for model, detector in sorted(self._detectors.items()):
             cameras = [c for c in self._cameras if c.detect.model == model]
             feeds = [CameraFeed(self._slots[c.id], self._workers[c.id]) for c in cameras]
-            loop = DetectorLoop(detector, feeds)
+            loop = DetectorLoop(detector, feeds, max_batch=self._settings.detect_max_batch)
             name = f"ioc-detect-{model}"
             runners.append((name, threading.Thread(target=loop.run, args=(stop,), name=name, daemon=True)))
         self._launch("detectors", stop, runners)
