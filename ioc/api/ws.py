@@ -182,7 +182,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
 
 
 async def _serve(ws: WebSocket, ctx: AppContext, conn: Connection, after: int | None) -> None:
-    sub = ctx.bus.subscribe(after_seq=after)
+    sub = ctx.bus.subscribe(after_seq=after, queue_size=ctx.options.ws_queue_size)
     conn.last_seq = after if after is not None else ctx.bus.last_seq
     welcome = {
         "type": "welcome",
@@ -201,6 +201,7 @@ async def _serve(ws: WebSocket, ctx: AppContext, conn: Connection, after: int | 
             "cut": asyncio.create_task(_wait_set(sub.overflowed)),
         }
         done, _ = await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_COMPLETED)
+        sub.close()  # stop buffering for this client before a possibly slow close handshake
         await _finish(ws, ctx, conn, tasks, done)
     except WebSocketDisconnect:
         pass

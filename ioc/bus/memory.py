@@ -79,8 +79,10 @@ class MemoryBus:
             self._pending.put(message)
         return message
 
-    def subscribe(self, after_seq: int | None = None) -> Subscription:
-        sub = Subscription(after_seq, self._store.messages_after, self._fanout.remove, self._queue_size)
+    def subscribe(self, after_seq: int | None = None, *, queue_size: int | None = None) -> Subscription:
+        sub = Subscription(
+            after_seq, self._store.messages_after, self._fanout.remove, queue_size or self._queue_size
+        )
         self._fanout.add(sub)
         return sub
 

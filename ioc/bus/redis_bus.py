@@ -113,9 +113,11 @@ class RedisBus:
             return message.model_copy(update={"seq": int(seq)})
         return message
 
-    def subscribe(self, after_seq: int | None = None) -> Subscription:
+    def subscribe(self, after_seq: int | None = None, *, queue_size: int | None = None) -> Subscription:
         assert self._store is not None, "subscribe needs a consuming RedisBus"
-        sub = Subscription(after_seq, self._store.messages_after, self._fanout.remove, self._queue_size)
+        sub = Subscription(
+            after_seq, self._store.messages_after, self._fanout.remove, queue_size or self._queue_size
+        )
         self._fanout.add(sub)
         return sub
 
