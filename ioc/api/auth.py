@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,9 @@ JWT_ALGORITHM = "HS256"
 SECRET_FILE = "jwt-secret"
 ADMIN_PASSWORD_FILE = "admin-password.txt"
 COOKIE_NAME = "ioc_token"
+
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+USERNAME_RULE = "1-64 letters, digits or _.@- starting with a letter or digit"
 
 _hasher = PasswordHash.recommended()
 
@@ -80,6 +84,10 @@ def can_see(
 
 ACTING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
 """Roles that may ack / assign / resolve; police and traffic watch their categories."""
+
+
+def valid_username(username: str) -> bool:
+    return re.fullmatch(USERNAME_PATTERN, username) is not None
 
 
 def hash_password(password: str) -> str:

@@ -7,7 +7,15 @@ import getpass
 import sys
 from datetime import UTC, datetime, timedelta
 
-from ioc.api.auth import Role, generate_password, hash_password, issue_token, load_or_create_secret
+from ioc.api.auth import (
+    USERNAME_RULE,
+    Role,
+    generate_password,
+    hash_password,
+    issue_token,
+    load_or_create_secret,
+    valid_username,
+)
 from ioc.settings import Settings, load_settings
 from ioc.store import StoreError, open_store
 from ioc.store.base import Store
@@ -43,6 +51,8 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
 def _need_username(args: argparse.Namespace) -> str:
     if not args.username:
         raise CliError(f"users {args.action}: a username is required")
+    if args.action == "add" and not valid_username(args.username):
+        raise CliError(f"username {args.username!r}: expected {USERNAME_RULE}")
     return str(args.username)
 
 

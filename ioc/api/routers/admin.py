@@ -10,14 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, ValidationError
 
-from ioc.api.auth import Role, generate_password, hash_password
+from ioc.api.auth import USERNAME_PATTERN, Role, generate_password, hash_password
 from ioc.api.deps import Ctx, require_admin
 from ioc.config.models import IocConfig
 from ioc.store.base import UnknownUserError, UserExistsError
 
 router = APIRouter(prefix="/api", tags=["admin"], dependencies=[Depends(require_admin)])
-
-USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
 
 
 class UserOut(BaseModel):
