@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from ioc.api.app import create_app
 from ioc.api.auth import hash_password, issue_token
 from ioc.api.context import ApiOptions
+from ioc.bus.base import ServerBus
 from ioc.bus.memory import MemoryBus
 from ioc.messages import Alert
 from ioc.settings import Settings, load_settings
@@ -36,7 +37,7 @@ USER_OF_ROLE = {role: name for name, role in ROLES.items()}
 class Api:
     app: FastAPI
     client: TestClient
-    bus: MemoryBus
+    bus: ServerBus
     store: SqliteStore
     settings: Settings
     tokens: dict[str, str]
@@ -66,11 +67,16 @@ def seed_users(store: SqliteStore) -> None:
         store.add_user(name, role, _hash(PASSWORDS[name]), datetime.now(UTC))
 
 
-def build_api(tmp_path: Path, options: ApiOptions | None = None, **app_kwargs: object) -> Iterator[Api]:
+def build_api(
+    tmp_path: Path,
+    options: ApiOptions | None = None,
+    bus_factory: Callable[[SqliteStore], ServerBus] = MemoryBus,
+    **app_kwargs: object,
+) -> Iterator[Api]:
     settings = load_settings(data_dir=tmp_path / "data", config_path=tmp_path / "cameras.yaml")
     store = SqliteStore(settings.data_dir / "ioc.db")
     seed_users(store)
-    bus = MemoryBus(store)
+    bus = bus_factory(store)
     app = create_app(
         settings,
         bus=bus,
