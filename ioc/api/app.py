@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
 from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
-from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, snapshots
+from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError
 from ioc.config.models import IocConfig
@@ -39,6 +39,7 @@ PUBLIC_PATHS = frozenset(
         "/metrics",
         "/api/auth/login",
         "/api/auth/logout",
+        "/api/site",
         "/docs",
         "/docs/oauth2-redirect",
         "/redoc",
@@ -119,6 +120,7 @@ def create_app(
         snapshots.router,
         admin.router,
         kpi.router,
+        site.router,
         ws.router,
     ):
         app.include_router(router)

@@ -14,7 +14,7 @@ import pytest
 from ioc.api.routers.snapshots import resolve_snapshot
 from ioc.messages import CameraStatus
 from tests.api.conftest import Api, build_api
-from tests.factories import make_alert, make_camera_status, make_kpi
+from tests.factories import make_alert, make_camera_status, make_ioc_config, make_kpi
 
 
 def _eventually(fetch: Any, predicate: Any, timeout: float = 5.0) -> Any:
@@ -184,3 +184,19 @@ def test_resolve_snapshot(tmp_path: Path, path: str, found: bool) -> None:
     (tmp_path / "secret.jpg").write_bytes(b"x")
     (root / "gate" / "link.jpg").symlink_to(tmp_path / "secret.jpg")
     assert (resolve_snapshot(root, path) is not None) is found
+
+
+def test_site_is_public_with_a_centroid_map_centre(tmp_path: Path) -> None:
+    config = make_ioc_config(
+        site={"name": "Vị Thanh"},
+        cameras=[
+            {"id": "a", "source": "a.mp4", "location": {"lat": 9.0, "lon": 105.0}},
+            {"id": "b", "source": "b.mp4", "location": {"lat": 10.0, "lon": 106.0}},
+            {"id": "c", "source": "c.mp4"},
+        ],
+    )
+    for api in build_api(tmp_path, config=config):
+        assert api.client.get("/api/site").json() == {
+            "name": "Vị Thanh",
+            "map_center": {"lat": 9.5, "lon": 105.5},
+        }
