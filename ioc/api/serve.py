@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import re
 import signal
 import sys
 import threading
@@ -26,6 +27,18 @@ from ioc.settings import Settings, load_settings
 from ioc.store import StoreError, open_store
 
 logger = logging.getLogger(__name__)
+
+
+class RedactTokens(logging.Filter):
+    """Uvicorn logs WebSocket paths with their query string; keep ``?token=…`` out of the logs."""
+
+    _pattern = re.compile(r"(token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a for a in args)
+        return True
 
 
 class _Stopped(Exception):
@@ -110,6 +123,8 @@ def start_engine(config: IocConfig, settings: Settings, publish: Any) -> Any:
 def run_server(app: Any, settings: Settings) -> None:
     import uvicorn
 
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(RedactTokens())
     server = uvicorn.Server(
         uvicorn.Config(
             app,

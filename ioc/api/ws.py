@@ -182,8 +182,14 @@ async def websocket_endpoint(ws: WebSocket) -> None:
 
 
 async def _serve(ws: WebSocket, ctx: AppContext, conn: Connection, after: int | None) -> None:
+    head = ctx.bus.last_seq
+    if after is not None and after > head:
+        logger.info(
+            "ws client %s resumes from %d, ahead of this server (%d)", conn.user.username, after, head
+        )
+        after = head  # a reset store: start over from the server's newest seq
     sub = ctx.bus.subscribe(after_seq=after, queue_size=ctx.options.ws_queue_size)
-    conn.last_seq = after if after is not None else ctx.bus.last_seq
+    conn.last_seq = after if after is not None else head
     welcome = {
         "type": "welcome",
         "schema_version": SCHEMA_VERSION,

@@ -19,6 +19,8 @@ from ioc.store.base import Store
 
 logger = logging.getLogger(__name__)
 
+DIR_GRACE_SECONDS = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class PruneResult:
@@ -59,14 +61,16 @@ def _unlink(path: Path) -> bool:
         return False
 
 
-def _remove_empty_dirs(root: Path) -> None:
+def _remove_empty_dirs(root: Path, now: float) -> None:
+    """Remove emptied folders, but not fresh ones: a snapshot writer may have just made one."""
     for dirpath, _dirs, _files in os.walk(root, topdown=False):
         folder = Path(dirpath)
-        if folder != root and not any(folder.iterdir()):
-            try:
-                folder.rmdir()
-            except OSError:  # a snapshot was written meanwhile
-                pass
+        try:
+            if folder == root or any(folder.iterdir()) or folder.stat().st_mtime > now - DIR_GRACE_SECONDS:
+                continue
+            folder.rmdir()
+        except OSError:  # written to or removed meanwhile
+            continue
 
 
 def prune_snapshots(root: Path, max_age: timedelta, max_bytes: int, now: float) -> tuple[int, int, int]:
@@ -90,7 +94,7 @@ def prune_snapshots(root: Path, max_age: timedelta, max_bytes: int, now: float) 
         if _unlink(f.path):
             by_size += 1
         total -= f.size
-    _remove_empty_dirs(root)
+    _remove_empty_dirs(root, now)
     return by_age, by_size, total
 
 

@@ -227,16 +227,21 @@ class SqlStore(ABC):
             for r in rows
         ]
 
-    def prune_alerts(self, before: datetime) -> int:
+    def prune_alerts(self, before: datetime, batch: int = 500) -> int:
+        """Delete in batches, one short transaction each, so publishing never waits long."""
         cutoff = ts(before)
-        with self._tx():
-            gone = self._q("SELECT id FROM alerts WHERE updated_ts < ?", (cutoff,))
-            self._q(
-                "DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE updated_ts < ?)",
-                (cutoff,),
-            )
-            self._q("DELETE FROM alerts WHERE updated_ts < ?", (cutoff,))
-        return len(gone)
+        total = 0
+        while True:
+            with self._tx():
+                rows = self._q("SELECT id FROM alerts WHERE updated_ts < ? LIMIT ?", (cutoff, batch))
+                ids = [r[0] for r in rows]
+                if ids:
+                    marks = ", ".join("?" for _ in ids)
+                    self._q(f"DELETE FROM alert_history WHERE alert_id IN ({marks})", ids)
+                    self._q(f"DELETE FROM alerts WHERE id IN ({marks})", ids)
+            total += len(ids)
+            if len(ids) < batch:
+                return total
 
     # -- users --------------------------------------------------------------------------------
     def add_user(self, username: str, role: str, password_hash: str, at: datetime) -> UserRecord:

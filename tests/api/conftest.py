@@ -81,7 +81,11 @@ def build_api(
         settings,
         bus=bus,
         store=store,
-        **{"config": make_ioc_config(), "options": options or ApiOptions(heartbeat_seconds=30), **app_kwargs},  # type: ignore[arg-type]
+        **{
+            "config": make_ioc_config(retention={"max_age_days": 36500}),
+            "options": options or ApiOptions(heartbeat_seconds=30),
+            **app_kwargs,
+        },  # type: ignore[arg-type]
     )
     with TestClient(app) as client:
         secret = app.state.ctx.secret

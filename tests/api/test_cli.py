@@ -178,3 +178,21 @@ def test_serve_refuses_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = ioc(capsys, "serve", "--config", str(bad), "--data-dir", str(tmp_path))
     assert code == 2
     assert "fps" in err and "line 4" in err and "Traceback" not in err
+
+
+def test_websocket_tokens_are_redacted_from_server_logs() -> None:
+    import logging
+
+    from ioc.api.serve import RedactTokens
+
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5555", "/ws?token=eyJhbG.cGF5.c2ln&last_seq=4"),
+        None,
+    )
+    assert RedactTokens().filter(record)
+    assert record.getMessage() == '127.0.0.1:5555 - "WebSocket /ws?token=***&last_seq=4" [accepted]'

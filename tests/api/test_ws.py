@@ -146,3 +146,11 @@ def test_cookie_authenticates_the_websocket(api: Api) -> None:
     api.client.cookies.set("ioc_token", api.tokens["police"])
     with api.client.websocket_connect("/ws") as ws:
         assert ws.receive_json()["role"] == "police"
+
+
+def test_resume_point_ahead_of_the_server_starts_over_from_its_newest(api: Api) -> None:
+    api.publish(make_alert(1), make_alert(2))
+    with _connect(api, "operator", "&last_seq=500") as ws:
+        assert ws.receive_json()["last_seq"] == 2
+        api.publish(make_alert(3))
+        assert ws.receive_json()["seq"] == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ioc.config.models import RetentionConfig
 from ioc.store.base import AlertQuery, Store
-from ioc.store.retention import RetentionWorker, prune_once
+from ioc.store.retention import DIR_GRACE_SECONDS, RetentionWorker, prune_once
 from tests.factories import make_alert
 
 DAY = 86_400.0
@@ -59,4 +59,19 @@ def test_worker_runs_in_its_own_thread_and_stops(tmp_path: Path, store: Store) -
         time.sleep(0.02)
     worker.stop()
     assert not stale.exists()
-    assert not (root / "gate").exists()  # emptied date folders go too
+    assert (root / "gate" / "2026-01-01").is_dir()  # just emptied: a writer may be about to use it
+
+
+def test_emptied_folders_go_after_a_grace_period(tmp_path: Path, store: Store) -> None:
+    root = tmp_path / "snapshots"
+    _snapshot(root, "old.jpg", age_days=40, size=10)
+    fresh_dir = root / "yard" / "2026-01-02"
+    fresh_dir.mkdir(parents=True)
+    later = time.time() + DIR_GRACE_SECONDS + 1
+    os.utime(fresh_dir, (time.time(), time.time()))
+    prune_once(store, root, RetentionConfig(max_age_days=30), now=later)
+    assert not (root / "gate").exists()
+    assert not fresh_dir.exists()  # older than the grace period by ``later``
+    (root / "cam" / "today").mkdir(parents=True)
+    prune_once(store, root, RetentionConfig(max_age_days=30))
+    assert (root / "cam" / "today").is_dir()

@@ -176,3 +176,9 @@ def test_users(store: Store) -> None:
         with pytest.raises(UnknownUserError, match="bao"):
             call()
     assert store.ping()
+
+
+def test_prune_in_small_batches_deletes_everything_old(store: Store) -> None:
+    _seed(store)
+    assert store.prune_alerts(datetime.fromtimestamp(1_700_000_100, tz=UTC), batch=2) == 5
+    assert store.query_alerts(AlertQuery()) == []
