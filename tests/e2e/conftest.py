@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests: generated footage, the real model, real RTSP servers."""
+"""Fixtures for the end-to-end tests: generated footage, the real model, real RTSP servers, and
+the dashboard's Debian Chromium (``browser``, ``page``) for the browser test."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from ioc.detect.models import resolve_model
+from tests.dashboard.conftest import browser, page
 from tests.e2e.footage_clips import write_scripts
 from tests.rtsp_fixture import rtsp_server_factory
 
-__all__ = ["footage_clips", "models_dir", "rtsp_server_factory"]
+__all__ = ["browser", "footage_clips", "models_dir", "page", "rtsp_server_factory"]
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "yolov8s-world"
