@@ -46,6 +46,9 @@ def write_h264(path: Path, images: Iterable[footage.Image], fps: int) -> Path:
         stream = out.add_stream("libx264", rate=Fraction(fps, 1))
         stream.pix_fmt = "yuv420p"
         stream.options = {"profile": "baseline", "preset": "veryfast", "g": str(fps), "bf": "0", "crf": "20"}
+        # One slice per frame: the test server sends the file without timestamps, so FFmpeg's RTSP
+        # reader cannot join a frame's slices and decodes each alone (the rest of the frame green).
+        stream.options["x264-params"] = "slices=1:sliced-threads=0"
         for count, image in enumerate(images):
             if count == 0:
                 stream.width, stream.height = image.shape[1], image.shape[0]
