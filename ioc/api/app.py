@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +23,7 @@ from ioc.api.auth import load_or_create_secret
 from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
 from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
 from ioc.bus.base import ServerBus
-from ioc.bus.subscription import SlowConsumerError
+from ioc.bus.subscription import SlowConsumerError, Subscription
 from ioc.config.models import IocConfig
 from ioc.messages import Alert
 from ioc.settings import Settings
@@ -49,10 +50,17 @@ PUBLIC_PATHS = frozenset(
 """Paths served without a token; everything else under /api, /ws and /snapshots needs one."""
 
 
-async def follow_live_state(ctx: AppContext) -> None:
+class Service(Protocol):
+    """A background thread the app starts after it listens to the bus and stops at shutdown."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+async def follow_live_state(ctx: AppContext, sub: Subscription) -> None:
     """Keep the latest camera status and KPI snapshot from the bus (resubscribes if it lags)."""
     while True:
-        sub = ctx.bus.subscribe()
         try:
             async for message in sub:
                 if not isinstance(message, Alert):
@@ -61,23 +69,28 @@ async def follow_live_state(ctx: AppContext) -> None:
             logger.warning("live-state follower fell behind the bus; resubscribing")
         finally:
             sub.close()
+        sub = ctx.bus.subscribe()
 
 
-def _lifespan(ctx: AppContext) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+def _lifespan(
+    ctx: AppContext, services: Sequence[Service]
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        follower = asyncio.create_task(follow_live_state(ctx), name="live-state")
+        # subscribed before any service starts, so the first KPI snapshot is not missed
+        follower = asyncio.create_task(follow_live_state(ctx, ctx.bus.subscribe()), name="live-state")
         config = ctx.live.config
-        retention = (
-            RetentionWorker(ctx.store, ctx.settings.snapshots_dir, config.retention) if config else None
-        )
-        if retention is not None:
-            retention.start()
+        started: list[Service] = []
+        if config is not None:
+            started.append(RetentionWorker(ctx.store, ctx.settings.snapshots_dir, config.retention))
+        started.extend(services)
+        for service in started:
+            service.start()
         try:
             yield
         finally:
-            if retention is not None:
-                retention.stop()
+            for service in reversed(started):
+                service.stop()
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
@@ -94,7 +107,9 @@ def create_app(
     config: IocConfig | None = None,
     options: ApiOptions | None = None,
     dashboard_dir: Path | None = None,
+    services: Sequence[Service] = (),
 ) -> FastAPI:
+    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves."""
     ctx = AppContext(
         settings=settings,
         bus=bus,
@@ -109,7 +124,7 @@ def create_app(
         title="IOC video analytics",
         version="1",
         description="Alerts, cameras and KPIs for the operations centre. See docs/api.md.",
-        lifespan=_lifespan(ctx),
+        lifespan=_lifespan(ctx, services),
     )
     app.state.ctx = ctx
     for router in (

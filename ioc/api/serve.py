@@ -1,9 +1,10 @@
 """``ioc serve``: engine + API (+ dashboard) in one process.
 
 Start-up is a list of steps: load the config, open the store, make sure an admin exists, open the
-bus, start the engine, serve HTTP. Shutdown (SIGINT / SIGTERM) stops the server and then undoes
-the steps in reverse: the engine's readers and workers stop (their last alerts still go out), the
-bus stores what is pending, the store closes.
+bus, start the engine, serve HTTP (the app's lifespan runs retention and the operations KPIs).
+Shutdown (SIGINT / SIGTERM) stops the server and its background threads, then undoes the steps in
+reverse: the engine's readers and workers stop (their last alerts still go out), the bus stores
+what is pending, the store closes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
 from ioc.config.models import IocConfig
+from ioc.kpi.operations import OperationsKpiPublisher
 from ioc.settings import Settings, load_settings
 from ioc.store import StoreError, open_store
 
@@ -104,7 +106,14 @@ def serve(settings: Settings, config: IocConfig | None, *, engine_enabled: bool)
             undo.callback(engine.stop)
         from ioc.api.app import create_app
 
-        app = create_app(settings, bus=bus, store=store, engine=engine, config=config)
+        app = create_app(
+            settings,
+            bus=bus,
+            store=store,
+            engine=engine,
+            config=config,
+            services=[OperationsKpiPublisher(store, bus.publish)],
+        )
         print(f"ioc: serving http://{_display_host(settings.host)}:{settings.port}/", flush=True)
         run_server(app, settings)
         logger.info("shutting down: engine, bus, store")

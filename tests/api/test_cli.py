@@ -160,6 +160,9 @@ def test_serve_first_start_credential_and_clean_shutdown(
             f"{url}api/auth/login", json={"username": "admin", "password": password}, timeout=10
         )
         assert login.json()["role"] == "admin"
+        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        kpis = httpx.get(f"{url}api/kpi", headers=bearer, timeout=5).json()
+        assert [k["source"] for k in kpis] == ["operations"]  # published by serve at start
         assert httpx.get(f"{url}readyz", timeout=5).status_code == 200
     finally:
         code, rest = _stop(proc, sig)

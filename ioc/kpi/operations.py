@@ -1,0 +1,143 @@
+"""Operations KPIs computed from the alert store: what the centre has on its plate right now.
+
+``operations_kpis`` is a pure function of the alerts and the time; ``OperationsKpiPublisher`` runs
+it in its own thread every ``interval_seconds`` and publishes a ``KpiSnapshot`` (source
+``operations``) on the bus, so dashboards get it live over /ws and from ``GET /api/kpi``.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from ioc.messages import Alert, AlertStatus, KpiSnapshot, KpiValue, LocalizedText
+from ioc.store.base import AlertQuery, Store
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "operations"
+WINDOW = timedelta(hours=24)
+MAX_ALERTS = 5000
+
+
+def _value(
+    key: str, vi: str, en: str, value: float, unit: str | None = None, warning: bool = False
+) -> KpiValue:
+    return KpiValue(key=key, label=LocalizedText(vi=vi, en=en), value=value, unit=unit, warning=warning)
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def operations_kpis(alerts: Sequence[Alert], now: datetime, overdue_after: timedelta) -> KpiSnapshot:
+    """Open, unacknowledged and overdue alerts (any age); over the last 24 h: how many alerts, the
+    share acknowledged or resolved, and the mean minutes to acknowledge."""
+    open_ = [a for a in alerts if a.status is not AlertStatus.RESOLVED]
+    new = [a for a in open_ if a.status is AlertStatus.NEW]
+    overdue = [a for a in new if _utc(a.started_at) < now - overdue_after]
+    recent = [a for a in alerts if _utc(a.started_at) >= now - WINDOW]
+    handled = [a for a in recent if a.status is not AlertStatus.NEW]
+    ack_minutes = [
+        (_utc(a.acknowledged_at) - _utc(a.started_at)).total_seconds() / 60
+        for a in recent
+        if a.acknowledged_at is not None
+    ]
+    values = (
+        _value("open_alerts", "Cảnh báo đang mở", "Open alerts", len(open_)),
+        _value("unacknowledged_alerts", "Chưa xác nhận", "Unacknowledged", len(new)),
+        _value(
+            "overdue_alerts",
+            "Quá hạn xác nhận",
+            "Overdue for acknowledgement",
+            len(overdue),
+            warning=bool(overdue),
+        ),
+        _value("alerts_24h", "Cảnh báo trong 24 giờ", "Alerts in 24 h", len(recent)),
+        _value(
+            "handled_rate_24h",
+            "Tỷ lệ đã xử lý (24 giờ)",
+            "Handled rate (24 h)",
+            round(100 * len(handled) / len(recent), 1) if recent else 100.0,
+            unit="%",
+        ),
+        _value(
+            "mean_ack_minutes_24h",
+            "Thời gian xác nhận trung bình",
+            "Mean time to acknowledge",
+            round(statistics.fmean(ack_minutes), 1) if ack_minutes else 0.0,
+            unit="min",
+        ),
+    )
+    warnings = (
+        (
+            LocalizedText(
+                vi=f"{len(overdue)} cảnh báo quá hạn xác nhận",
+                en=f"{len(overdue)} alerts overdue for acknowledgement",
+            ),
+        )
+        if overdue
+        else ()
+    )
+    return KpiSnapshot(source=SOURCE, at=now, values=values, warnings=warnings)
+
+
+def load_alerts(store: Store, now: datetime) -> list[Alert]:
+    """Every unresolved alert plus everything from the last 24 h (bounded)."""
+    recent = store.query_alerts(AlertQuery(since=now - WINDOW, limit=MAX_ALERTS))
+    pending = [
+        a
+        for status in (AlertStatus.NEW, AlertStatus.ACKNOWLEDGED)
+        for a in store.query_alerts(AlertQuery(status=status, limit=MAX_ALERTS))
+    ]
+    by_id = {a.id: a for a in (*pending, *recent)}
+    return list(by_id.values())
+
+
+class OperationsKpiPublisher:
+    """A thread publishing :func:`operations_kpis` at start and then every ``interval_seconds``."""
+
+    def __init__(
+        self,
+        store: Store,
+        publish: Callable[[KpiSnapshot], object],
+        *,
+        interval_seconds: float = 30.0,
+        overdue_after: timedelta = timedelta(minutes=15),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._publish = publish
+        self._interval = interval_seconds
+        self._overdue_after = overdue_after
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kpi-operations", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def publish_once(self) -> KpiSnapshot:
+        now = self._clock()
+        snapshot = operations_kpis(load_alerts(self._store, now), now, self._overdue_after)
+        self._publish(snapshot)
+        return snapshot
+
+    def _run(self) -> None:
+        self._safe_publish()
+        while not self._stop.wait(self._interval):
+            self._safe_publish()
+
+    def _safe_publish(self) -> None:
+        try:
+            self.publish_once()
+        except Exception:
+            logger.exception("operations KPIs failed; retrying in %.0f s", self._interval)
