@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="API bind address")
     port: int = Field(8080, ge=1, le=65535, description="API port")
     redis_url: str | None = Field(None, description="redis://… to fan out through Redis Streams")
+    node_name: str | None = Field(
+        None, description="This API node's Redis consumer group (default: the host name)"
+    )
     database_url: str | None = Field(None, description="postgresql://… ; default SQLite under data_dir")
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     detect_max_batch: int = Field(

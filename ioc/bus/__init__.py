@@ -12,7 +12,7 @@ def open_bus(settings: Settings, store: Store) -> ServerBus:
     if settings.redis_url:
         from ioc.bus.redis_bus import RedisBus
 
-        return RedisBus(settings.redis_url, store)
+        return RedisBus(settings.redis_url, store, node=settings.node_name)
     from ioc.bus.memory import MemoryBus
 
     return MemoryBus(store)
