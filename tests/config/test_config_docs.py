@@ -1,4 +1,4 @@
-"""The README's configuration reference stays true: every model field is documented, every full example validates."""
+"""The README's configuration reference stays true: every field documented, every example valid."""
 
 from __future__ import annotations
 
