@@ -123,7 +123,7 @@ def create_app(
     app = FastAPI(
         title="IOC video analytics",
         version="1",
-        description="Alerts, cameras and KPIs for the operations centre. See the README, section 'HTTP and WebSocket API'.",
+        description="Alerts, cameras and KPIs for the operations centre (README: HTTP and WebSocket API).",
         lifespan=_lifespan(ctx, services),
     )
     app.state.ctx = ctx
