@@ -11,34 +11,9 @@ seconds (unit ``s``).
 from __future__ import annotations
 
 from ioc.config.models import CameraConfig, LoiteringRule
-from ioc.rules.base import TIME_EPSILON, eligible, rows, state_hit
-from ioc.rules.zone_presence import ZonePresence
-from ioc.types import Detections, RuleHit
+from ioc.rules.zone_presence import ZoneTimeRule
 
 
-class Loitering:
+class Loitering(ZoneTimeRule):
     def __init__(self, camera: CameraConfig, rule: LoiteringRule) -> None:
-        self._camera = camera
-        self._rule = rule
-        self._presence = ZonePresence(camera.zone(rule.zone), camera.track.lost_track_seconds)
-
-    @property
-    def rule_id(self) -> str:
-        return self._rule.id
-
-    def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
-        mine = eligible(dets, self._camera, self._rule)
-        inside = self._presence.update(mine, list(rows(mine)), timestamp)
-        return [
-            state_hit(self._rule.id, "loitering", item.row, timestamp, self._rule.zone, item.seconds)
-            for item in inside
-            if item.seconds + TIME_EPSILON >= self._rule.min_dwell_seconds
-        ]
-
-    def reset(self) -> None:
-        self._presence.reset()
-
-    @property
-    def tracked(self) -> int:
-        """How many tracks this rule remembers (for tests of pruning)."""
-        return len(self._presence)
+        super().__init__(camera, rule, rule.min_dwell_seconds)

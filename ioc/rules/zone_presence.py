@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ioc.config.models import Zone
+from ioc.config.models import CameraConfig, IntrusionRule, LoiteringRule, Zone
 from ioc.geometry import points_in_polygon
-from ioc.rules.base import PRUNE_MARGIN_SECONDS, TrackRow
-from ioc.types import Detections
+from ioc.rules.base import PRUNE_MARGIN_SECONDS, TIME_EPSILON, TrackRow, eligible, rows, state_hit
+from ioc.types import Detections, RuleHit
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +68,38 @@ class ZonePresence:
 
     def __len__(self) -> int:
         return len(self._tracks)
+
+
+class ZoneTimeRule:
+    """A rule that fires STATE hits for every frame an object has been inside a zone at least
+    ``threshold_seconds`` (value = seconds inside). Intrusion and loitering are this rule with
+    different thresholds and names."""
+
+    def __init__(
+        self, camera: CameraConfig, rule: IntrusionRule | LoiteringRule, threshold_seconds: float
+    ) -> None:
+        self._camera = camera
+        self._rule = rule
+        self._threshold = threshold_seconds
+        self._presence = ZonePresence(camera.zone(rule.zone), camera.track.lost_track_seconds)
+
+    @property
+    def rule_id(self) -> str:
+        return self._rule.id
+
+    def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
+        mine = eligible(dets, self._camera, self._rule)
+        inside = self._presence.update(mine, list(rows(mine)), timestamp)
+        return [
+            state_hit(self._rule.id, self._rule.type, item.row, timestamp, self._rule.zone, item.seconds)
+            for item in inside
+            if item.seconds + TIME_EPSILON >= self._threshold
+        ]
+
+    def reset(self) -> None:
+        self._presence.reset()
+
+    @property
+    def tracked(self) -> int:
+        """How many tracks this rule remembers (for tests of pruning)."""
+        return len(self._presence)
