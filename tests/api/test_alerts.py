@@ -3,6 +3,8 @@ ack / assign / resolve workflow with its audit trail and live re-publication."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from ioc.messages import Alert, AlertState
@@ -62,8 +64,22 @@ def test_filters(api: Api, params: str, expected: list[str]) -> None:
     assert _ids(api, "operator", params) == expected
 
 
+def _raw_cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
-    "params", ["?severity=bad", "?limit=0", "?limit=501", "?cursor=%%%", "?since=yesterday"]
+    "params",
+    [
+        "?severity=bad",
+        "?limit=0",
+        "?limit=501",
+        "?cursor=%%%",
+        "?since=yesterday",
+        f"?cursor={_raw_cursor('seq:' + '9' * 30)}",  # beyond BIGINT: the driver would overflow
+        f"?cursor={_raw_cursor('seq:-1')}",
+        f"?cursor={_raw_cursor('page:3')}",
+    ],
 )
 def test_bad_query_is_a_422_naming_the_parameter(api: Api, params: str) -> None:
     r = api.client.get(f"/api/alerts{params}", headers=api.auth("operator"))

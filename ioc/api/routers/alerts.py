@@ -24,6 +24,7 @@ from ioc.store.base import Action, AlertQuery, IllegalTransitionError, UnknownAl
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 
 MAX_LIMIT = 500
+MAX_SEQ = 2**63 - 1  # seq is a BIGINT in both stores
 
 
 class AlertPage(BaseModel):
@@ -60,9 +61,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "seq":
+        seq = int(value)
+        if prefix != "seq" or not 0 <= seq <= MAX_SEQ:
             raise ValueError(raw)
-        return int(value)
+        return seq
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor: not a cursor from this API"
