@@ -32,6 +32,9 @@ from ioc.types import Detections, Frame
 
 logger = logging.getLogger(__name__)
 
+ERROR_PAUSE_SECONDS = 0.5
+"""After an unexpected failure the loop waits this long before going on (no busy error loop)."""
+
 GreyImage = npt.NDArray[np.uint8]
 
 
@@ -165,9 +168,13 @@ class DetectorLoop:
         """Thread body: batch, detect, hand out, until ``stop_event`` is set."""
         logger.info("detector %s: serving cameras %s", self._detector.name, ", ".join(self.camera_ids))
         while not stop_event.wait(0):
-            batch = self.collect(stop_event)
-            if batch:
-                self.detect(batch)
+            try:
+                batch = self.collect(stop_event)
+                if batch:
+                    self.detect(batch)
+            except Exception:  # the loop serves every camera: it must outlive any one failure
+                logger.exception("detector %s: loop iteration failed; going on", self._detector.name)
+                stop_event.wait(ERROR_PAUSE_SECONDS)
         logger.info(
             "detector %s: stopped after %d frames in %d batches",
             self._detector.name,
@@ -205,11 +212,22 @@ class DetectorLoop:
                 break
             if feed.camera.id in in_batch:
                 continue
-            pending = self._take(feed)
+            pending = self._take_guarded(feed)
             if pending is not None:
                 batch.append(pending)
                 in_batch.add(feed.camera.id)
         self._rotation = (self._rotation + 1) % max(n, 1)
+
+    def _take_guarded(self, feed: CameraFeed) -> _Pending | None:
+        """``_take``, but a failure on one camera's frame skips that frame, not every camera."""
+        try:
+            return self._take(feed)
+        except Exception:
+            camera_id = feed.camera.id
+            logger.exception("camera %s: frame could not be prepared for the detector; skipped", camera_id)
+            state = self._state[camera_id]  # count the failed frame against the fps cap: no log flood
+            self._state[camera_id] = _GateState(self._clock(), state.reference, state.detected_ts)
+            return None
 
     def _take(self, feed: CameraFeed) -> _Pending | None:
         camera = feed.camera

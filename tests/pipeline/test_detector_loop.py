@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -183,3 +184,42 @@ def test_run_stops_promptly() -> None:
     stop.set()
     thread.join(timeout=1.0)
     assert not thread.is_alive()
+
+
+class _BrokenSource:
+    """A frame source whose every ``take`` fails (a reader bug, a corrupt frame)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def take(self, timeout: float) -> None:
+        self.calls += 1
+        raise RuntimeError("corrupt frame")
+
+
+@pytest.mark.parametrize("broken", ["raising source", "empty image"])
+def test_one_bad_camera_does_not_stop_detection_for_the_others(broken: str) -> None:
+    bad_slot, bad_worker, bad_feed = _feed("bad")
+    source = _BrokenSource()
+    if broken == "raising source":
+        bad_feed = CameraFeed(source, bad_worker)
+    else:
+        _put(bad_slot, 0.0, np.zeros((0, 0, 3), dtype=np.uint8))  # cv2 refuses to resize it
+    good_slot, good_worker, good_feed = _feed("good")
+    loop = DetectorLoop(BlobDetector(), [bad_feed, good_feed], max_wait_seconds=0.0)
+    stop = threading.Event()
+    thread = threading.Thread(target=loop.run, args=(stop,))
+    thread.start()
+    try:
+        _put(good_slot, 0.0, _scene((100, 100, 140, 200)))
+        deadline = time.monotonic() + 2.0
+        while good_worker.drain() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert good_worker.processed == 1
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=1.0)
+    assert bad_worker.processed == 0
+    if broken == "raising source":
+        assert 1 <= source.calls <= 12  # retried at the camera's fps (5), not every tick
