@@ -122,6 +122,18 @@ def test_admin_adds_user_with_generated_password_who_can_log_in(api: Api) -> Non
     assert again.status_code == 409
 
 
+def test_the_last_admin_cannot_be_removed(api: Api) -> None:
+    r = api.client.delete("/api/users/admin", headers=api.auth("admin"))
+    assert r.status_code == 409
+    assert "last admin" in r.json()["detail"]
+    assert api.client.get("/api/users", headers=api.auth("admin")).status_code == 200
+    added = api.client.post(
+        "/api/users", json={"username": "root2", "role": "admin"}, headers=api.auth("admin")
+    )
+    assert added.status_code == 201
+    assert api.client.delete("/api/users/admin", headers=api.auth("admin")).status_code == 204
+
+
 def test_removed_user_token_stops_working(api: Api) -> None:
     assert api.client.get("/api/me", headers=api.auth("traffic")).status_code == 200
     api.client.delete("/api/users/tra", headers=api.auth("admin"))

@@ -98,6 +98,12 @@ def add_user(body: UserIn, ctx: Ctx) -> UserCreated:
 
 @router.delete("/users/{username}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_user(username: str, ctx: Ctx) -> None:
+    """The last admin cannot be removed: nobody could change users or the config afterwards."""
+    admins = [u.username for u in ctx.store.list_users() if u.role == Role.ADMIN.value]
+    if admins == [username]:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"user {username!r} is the last admin; add another admin first"
+        )
     try:
         ctx.store.remove_user(username)
     except UnknownUserError as exc:
