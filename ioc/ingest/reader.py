@@ -157,8 +157,7 @@ class CameraReader(threading.Thread):
         self._emit()
         number = 0
         while not self._stopping():
-            attempt = self._launch(number)
-            outcome = self._watch(attempt)
+            outcome = self._connect(number)
             if outcome is None:
                 break
             self._finish(outcome)
@@ -171,6 +170,20 @@ class CameraReader(threading.Thread):
             self._m_reconnects.inc()
             self._emit()
         self._shutdown()
+
+    def _connect(self, number: int) -> _Outcome | None:
+        """One connection attempt, watched to its end. An unexpected failure here (a bug, no
+        thread left to start) becomes an ``error`` status and a retry, never a dead reader that
+        still says ``online``."""
+        try:
+            return self._watch(self._launch(number))
+        except Exception as exc:
+            logger.exception("camera %s: reader failed unexpectedly; retrying", self.camera.id)
+            with self._lock:
+                attempt = self._attempt
+            if attempt is not None:
+                attempt.cancel.set()
+            return _Outcome(CameraState.ERROR, f"reader failed: {type(exc).__name__}: {exc}")
 
     def _launch(self, number: int) -> _Attempt:
         attempt = _Attempt(number)

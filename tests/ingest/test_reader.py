@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from ioc import metrics
 from ioc.ingest import CameraReader, LatestFrameSlot
 from ioc.messages import CameraState, CameraStatus
 from tests.factories import make_camera
-from tests.ingest.helpers import ReaderFactory, free_port, ignore_status
+from tests.ingest.helpers import ReaderFactory, Recorder, free_port, ignore_status
 
 
 def test_file_camera_goes_online_in_real_time(make_reader: ReaderFactory, clip_15fps: Path) -> None:
@@ -119,6 +120,36 @@ def test_a_failing_status_callback_does_not_kill_the_reader(clip_15fps: Path) ->
         assert reader.is_alive()
     finally:
         assert reader.stop()
+
+
+class _OnceBrokenReader(CameraReader):
+    """A reader whose first connection attempt cannot start its source thread."""
+
+    def _launch(self, number: int) -> Any:
+        if number == 0:
+            raise RuntimeError("can't start new thread")
+        return super()._launch(number)
+
+
+def test_an_unexpected_reader_failure_is_an_error_and_retried(clip_15fps: Path) -> None:
+    recorder = Recorder()
+    stop = threading.Event()
+    camera = make_camera(id="crash", source=str(clip_15fps))
+    reader = _OnceBrokenReader(camera, LatestFrameSlot("crash"), recorder, stop, backoff_initial=0.1)
+    reader.start()
+    try:
+        error = recorder.wait_for(CameraState.ERROR, timeout=3)
+        assert error.reason == "reader failed: RuntimeError: can't start new thread"
+        recorder.wait_for(CameraState.ONLINE, timeout=5)
+        assert reader.is_alive()
+    finally:
+        assert reader.stop()
+    assert recorder.states[:4] == [
+        CameraState.CONNECTING,
+        CameraState.ERROR,
+        CameraState.CONNECTING,
+        CameraState.ONLINE,
+    ]
 
 
 @pytest.mark.parametrize(
