@@ -12,6 +12,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from ioc.api.app import PUBLIC_PATHS
+from ioc.config.loader import load_config
 from tests.api.conftest import PASSWORDS, Api
 from tests.factories import make_ioc_config
 
@@ -105,12 +106,43 @@ def test_admin_saves_config_and_it_is_served(api: Api) -> None:
 
 
 def test_invalid_config_is_refused_with_paths(api: Api) -> None:
+    before = api.client.get("/api/config", headers=api.auth("admin")).json()
     body = _config_body()
     body["cameras"][0]["detect"] = {"fps": -1}
     r = api.client.put("/api/config", json=body, headers=api.auth("admin"))
     assert r.status_code == 422
-    assert any("cameras.0.detect.fps" in e for e in r.json()["detail"])
+    # the loader's paths, as `ioc check` prints them
+    assert any(e.startswith("cameras[0].detect.fps: ") for e in r.json()["detail"]), r.json()
     assert not api.settings.config_path.exists()
+    assert api.client.get("/api/config", headers=api.auth("admin")).json() == before
+
+
+def test_config_put_takes_defaults_like_the_file_and_saves_what_reloads(api: Api) -> None:
+    body = {
+        "site": {"name": "Huế IOC"},
+        "defaults": {"detect": {"fps": 3}},
+        "cameras": [{"id": "cam-a", "name": "Cổng A", "source": "a.mp4"}],
+    }
+    r = api.client.put("/api/config", json=body, headers=api.auth("admin"))
+    assert r.status_code == 200, r.text
+    served = api.client.get("/api/config", headers=api.auth("admin")).json()
+    assert served["cameras"][0]["detect"]["fps"] == 3
+    assert load_config(api.settings.config_path).model_dump(mode="json") == served
+    body["site"]["name"] = "Huế IOC 2"
+    assert api.client.put("/api/config", json=body, headers=api.auth("admin")).status_code == 200
+    backup = api.settings.config_path.with_name("cameras.yaml.bak")
+    assert "Huế IOC" in backup.read_text(encoding="utf-8")
+    assert "Huế IOC 2" not in backup.read_text(encoding="utf-8")
+
+
+def test_config_that_cannot_be_saved_leaves_the_running_one(api: Api) -> None:
+    before = api.client.get("/api/config", headers=api.auth("admin")).json()
+    api.settings.config_path.mkdir(parents=True)  # a folder where the file should go
+    r = api.client.put("/api/config", json=_config_body(), headers=api.auth("admin"))
+    assert r.status_code == 500
+    assert r.json()["detail"].startswith(f"cannot save {api.settings.config_path}")
+    assert api.client.get("/api/config", headers=api.auth("admin")).json() == before
+    assert not list(api.settings.config_path.parent.glob(".*.tmp"))
 
 
 def test_admin_adds_user_with_generated_password_who_can_log_in(api: Api) -> None:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from ioc.api.auth import USERNAME_PATTERN, Role, generate_password, hash_password
 from ioc.api.deps import Ctx, require_admin
-from ioc.config.models import IocConfig
+from ioc.config.errors import ConfigError
+from ioc.config.loader import parse_config, preset_search_dirs
 from ioc.store.base import UnknownUserError, UserExistsError
+
+CONFIG_BODY_LABEL = "request body"
+"""How config errors name the PUT body (lines count in its YAML form, as saved)."""
 
 router = APIRouter(prefix="/api", tags=["admin"], dependencies=[Depends(require_admin)])
 
@@ -49,28 +55,46 @@ def get_config(ctx: Ctx) -> dict[str, Any]:
 
 @router.put("/config")
 def put_config(body: dict[str, Any], ctx: Ctx) -> ConfigSaved:
-    """Validate a full config (the JSON form of cameras.yaml), save it as YAML and serve it."""
-    try:
-        config = IocConfig.model_validate(body)
-    except ValidationError as exc:
-        errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors) from exc
+    """Validate a full config (cameras.yaml as JSON; ``defaults`` and ``preset`` work as in the
+    file) with the loader ``ioc check`` uses, save it as YAML and serve it. A refused config, or
+    one that cannot be saved, changes nothing."""
     path = ctx.settings.config_path
-    save_yaml(config, path)
+    text = to_yaml(body)
+    try:
+        config = parse_config(text, CONFIG_BODY_LABEL, preset_dirs=preset_search_dirs(path))
+    except ConfigError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
+    try:
+        replace_file(path, text)
+    except OSError as exc:
+        raise HTTPException(
+            status.HTTP_500_INTERNAL_SERVER_ERROR, f"cannot save {path}: {exc.strerror or exc}"
+        ) from exc
     ctx.live.set_config(config)
     return ConfigSaved(path=str(path), restart_required=ctx.engine is not None)
 
 
-def save_yaml(config: IocConfig, path: Path) -> None:
+def to_yaml(body: dict[str, Any]) -> str:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = None
     buf = io.StringIO()
-    yaml.dump(config.model_dump(mode="json", exclude_defaults=True), buf)
-    if path.exists():
-        path.replace(path.with_name(path.name + ".bak"))
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    yaml.dump(body, buf)
+    return buf.getvalue()
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, keeping the previous file (and its mode) as ``.bak``."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        if path.exists():
+            shutil.copymode(path, tmp)
+            shutil.copy2(path, path.with_name(path.name + ".bak"))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @router.get("/users")
