@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from ioc.store.base import (
     UnknownUserError,
     UserExistsError,
 )
+from ioc.store.sqlite import SqliteStore
 from tests.factories import make_alert
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -182,3 +185,18 @@ def test_prune_in_small_batches_deletes_everything_old(store: Store) -> None:
     _seed(store)
     assert store.prune_alerts(datetime.fromtimestamp(1_700_000_100, tz=UTC), batch=2) == 5
     assert store.query_alerts(AlertQuery()) == []
+
+
+@pytest.mark.parametrize("existing_mode", [None, 0o644])
+def test_sqlite_file_is_private(tmp_path: Path, existing_mode: int | None) -> None:
+    """The database holds password hashes: owner-only, including SQLite's -wal/-shm files."""
+    path = tmp_path / "ioc.db"
+    if existing_mode is not None:
+        SqliteStore(path).close()
+        path.chmod(existing_mode)
+    s = SqliteStore(path)
+    s.add_user("u", "operator", "hash", NOW)
+    files = sorted(tmp_path.glob("ioc.db*"))
+    assert {f.name for f in files} >= {"ioc.db", "ioc.db-wal"}
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+    s.close()
