@@ -2,7 +2,7 @@
 import * as api from "./api.js";
 import { byId, h, replaceChildren } from "./dom.js";
 import { fmtNumber } from "./format.js";
-import { label, t } from "./i18n.js";
+import { label, reasonText, t } from "./i18n.js";
 
 const FRAME_INTERVAL_MS = 650;
 const RETRY_INTERVAL_MS = 3000;
@@ -180,7 +180,7 @@ function healthItem(cam) {
   const state = cameraState(cam);
   const status = cam.status ?? {};
   const notes = [];
-  if (status.reason) notes.push(status.reason);
+  if (status.reason) notes.push(reasonText(status.reason));
   if (state === "stalled" && status.last_frame_age_s != null) {
     notes.push(t("health.age", { n: fmtNumber(status.last_frame_age_s, 0) }));
   }

@@ -96,6 +96,25 @@ const TEXT = {
     "camstate.offline": "Mất kết nối",
     "camstate.error": "Lỗi",
     "camstate.unknown": "Chưa rõ",
+    "reason.starting": "đang khởi động",
+    "reason.receiving": "đang nhận khung hình",
+    "reason.reconnecting": "đang kết nối lại (lần {n})",
+    "reason.nofirstframe": "chưa có khung hình đầu tiên sau {n} giây",
+    "reason.noframe": "không có khung hình trong {n} giây",
+    "reason.eof": "hết tệp video",
+    "reason.ended": "luồng đã kết thúc",
+    "reason.stopped": "đã dừng",
+    "reason.disabled": "đã tắt trong cấu hình",
+    "reason.refused": "bị từ chối kết nối",
+    "reason.notfound": "không tìm thấy tệp",
+    "reason.denied": "không có quyền truy cập",
+    "reason.isdir": "là thư mục, cần một tệp video",
+    "reason.unreadable": "không đọc được video (dữ liệu không hợp lệ)",
+    "reason.invalid": "dữ liệu không hợp lệ (không trả lời kịp hoặc không phải luồng video)",
+    "reason.nodata": "không có dữ liệu trong {n} giây (hết thời gian chờ)",
+    "reason.noanswer": "không trả lời trong {n} giây (hết thời gian chờ)",
+    "reason.novideo": "không có luồng video",
+    "reason.nodecodable": "không có khung hình giải mã được",
     "category.traffic": "Giao thông",
     "category.security": "An ninh",
     "category.public_service": "Dịch vụ công",
@@ -214,6 +233,25 @@ const TEXT = {
     "camstate.offline": "Offline",
     "camstate.error": "Error",
     "camstate.unknown": "Unknown",
+    "reason.starting": "starting",
+    "reason.receiving": "receiving frames",
+    "reason.reconnecting": "reconnecting (attempt {n})",
+    "reason.nofirstframe": "no first frame for {n} s",
+    "reason.noframe": "no frame for {n} s",
+    "reason.eof": "end of file",
+    "reason.ended": "stream ended",
+    "reason.stopped": "stopped",
+    "reason.disabled": "disabled in the config",
+    "reason.refused": "connection refused",
+    "reason.notfound": "file not found",
+    "reason.denied": "permission denied",
+    "reason.isdir": "is a directory, expected a video file",
+    "reason.unreadable": "not a readable video (invalid data)",
+    "reason.invalid": "invalid data (no answer in time, or not a video stream)",
+    "reason.nodata": "no data for {n} s (timed out)",
+    "reason.noanswer": "no answer within {n} s (timed out)",
+    "reason.novideo": "has no video stream",
+    "reason.nodecodable": "contains no decodable video frames",
     "category.traffic": "Traffic",
     "category.security": "Security",
     "category.public_service": "Public service",
@@ -289,6 +327,38 @@ export function t(key, vars = {}, fallback = undefined) {
 export function label(prefix, value) {
   if (value === null || value === undefined || value === "") return "—";
   return t(`${prefix}.${value}`, {}, String(value).replace(/_/g, " "));
+}
+
+// The camera readers' status reasons (ioc/ingest, ioc/pipeline/supervisor.py), as they write them.
+const REASONS = [
+  [/^starting$/, "reason.starting"],
+  [/^receiving frames$/, "reason.receiving"],
+  [/^reconnecting \(attempt (\d+)\)$/, "reason.reconnecting"],
+  [/^no first frame for ([\d.]+) s$/, "reason.nofirstframe"],
+  [/^no frame for ([\d.]+) s$/, "reason.noframe"],
+  [/^end of file$/, "reason.eof"],
+  [/^stream ended$/, "reason.ended"],
+  [/^stopped$/, "reason.stopped"],
+  [/^disabled$/, "reason.disabled"],
+  [/^connection refused$/, "reason.refused"],
+  [/^file not found$/, "reason.notfound"],
+  [/^permission denied$/, "reason.denied"],
+  [/^is a directory, expected a video file$/, "reason.isdir"],
+  [/^not a readable video \(invalid data\)$/, "reason.unreadable"],
+  [/^invalid data \(no answer in time, or not a video stream\)$/, "reason.invalid"],
+  [/^no data for ([\d.]+) s \(timed out\)$/, "reason.nodata"],
+  [/^no answer within ([\d.]+) s \(timed out\)$/, "reason.noanswer"],
+  [/^has no video stream$/, "reason.novideo"],
+  [/^contains no decodable video frames$/, "reason.nodecodable"],
+];
+
+/** A camera status reason in the current language; one the wall does not know shows as written. */
+export function reasonText(reason) {
+  for (const [pattern, key] of REASONS) {
+    const match = pattern.exec(reason);
+    if (match) return t(key, { n: match[1] ?? "" });
+  }
+  return reason;
 }
 
 /** Text of a LocalizedText {vi, en} in the current language. */

@@ -167,3 +167,47 @@ def test_labels_in_both_languages(modules_page: Page, prefix: str, value: str, v
         [prefix, value],
     )
     assert got == [vi, en]
+
+
+@pytest.mark.parametrize(
+    ("lang", "reason", "expected"),
+    [
+        ("vi", "receiving frames", "đang nhận khung hình"),
+        ("vi", "reconnecting (attempt 3)", "đang kết nối lại (lần 3)"),
+        ("vi", "no frame for 12.5 s", "không có khung hình trong 12.5 giây"),
+        ("vi", "no data for 5.0 s (timed out)", "không có dữ liệu trong 5.0 giây (hết thời gian chờ)"),
+        ("vi", "file not found", "không tìm thấy tệp"),
+        ("vi", "disabled", "đã tắt trong cấu hình"),
+        ("en", "no first frame for 7.0 s", "no first frame for 7.0 s"),
+        ("en", "disabled", "disabled in the config"),
+        ("vi", "RTSP 454 session not found", "RTSP 454 session not found"),  # unknown: as written
+    ],
+)
+def test_camera_status_reasons_are_translated(
+    modules_page: Page, lang: str, reason: str, expected: str
+) -> None:
+    body = "(m, a) => { const was = m.lang(); m.setLang(a[0]); const out = m.reasonText(a[1]); "
+    got = run(modules_page, "i18n.js", body + "m.setLang(was); return out; }", [lang, reason])
+    assert got == expected
+
+
+def test_every_reader_reason_the_engine_writes_has_a_translation() -> None:
+    """The reasons in ioc/ingest and the supervisor stay in step with the wall's list."""
+    root = Path(__file__).resolve().parents[2]
+    source = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in [
+            *sorted((root / "ioc" / "ingest").glob("*.py")),
+            root / "ioc" / "pipeline" / "supervisor.py",
+        ]
+    )
+    i18n = (root / "dashboard" / "js" / "i18n.js").read_text(encoding="utf-8")
+    for fixed in [
+        "receiving frames",
+        "end of file",
+        "stream ended",
+        "connection refused",
+        "has no video stream",
+    ]:
+        assert f'"{fixed}"' in source, f"the engine no longer writes {fixed!r}: update this list"
+        assert f"/^{fixed}$/" in i18n, fixed

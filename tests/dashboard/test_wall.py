@@ -89,6 +89,9 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
         "RTSP connection refused"
     )
     expect(page.locator("[data-testid=health-item][data-camera-id=square-3]")).to_contain_text("Đứng hình")
+    expect(page.locator("[data-testid=health-item][data-camera-id=square-3]")).to_contain_text(
+        "không có khung hình trong 12 giây"  # the reader's reason, translated
+    )
     expect(page.get_by_test_id("health-summary")).to_have_text("2/4 trực tuyến")
     expect(page.get_by_test_id("health-item").first).to_have_attribute("data-camera-id", "depot-4")
     expect(
