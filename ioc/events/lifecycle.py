@@ -7,9 +7,9 @@ STATE hits (intrusion, loitering), keyed by (rule, track):
 - the first hit starts an alert (``start``, with a snapshot when a writer is configured);
 - further hits send ``update`` at most every ``alerts.update_interval_seconds`` and only when the
   value changed;
-- once no hit has arrived for ``alerts.end_after_seconds`` (checked on every step) the alert
-  ends: ``end`` with ``ended_at`` = wall time of the last hit. A track that vanishes and comes back
-  sooner continues the same alert;
+- once no hit has arrived for ``alerts.end_after_seconds`` (checked on every step, and by
+  ``expire`` when frames stop coming) the alert ends: ``end`` with ``ended_at`` = wall time of
+  the last hit. A track that vanishes and comes back sooner continues the same alert;
 - after an end, the same key stays quiet for the rule's ``cooldown_seconds`` (else the camera's
   ``alerts.cooldown_seconds``), counted from the step that ended it.
 
@@ -102,7 +102,7 @@ class AlertLifecycle:
             out.extend(self.flush(frame))
             self._quiet_until.clear()
         self._last_ts = ts
-        out.extend(self._end_stale(frame))
+        out.extend(self.expire(ts, frame.wall_time))
         for hit in hits:
             msg = (
                 self._on_event(hit, frame, dets)
@@ -116,7 +116,15 @@ class AlertLifecycle:
 
     def flush(self, frame: Frame) -> list[Alert]:
         """End every open alert now (end of file, shutdown)."""
-        return [self._end(key, frame) for key in list(self._open)]
+        return [self._end(key, frame.timestamp, frame.wall_time) for key in list(self._open)]
+
+    def expire(self, timestamp: float, wall_time: float) -> list[Alert]:
+        """End the open alerts whose condition has not held for ``alerts.end_after_seconds`` by
+        stream time ``timestamp`` (Unix ``wall_time``). ``step`` does this on every frame; the
+        worker also calls it when frames stop coming (camera down), so no alert stays open."""
+        end_after = self._camera.alerts.end_after_seconds
+        stale = [k for k, o in self._open.items() if timestamp - o.last_hit_ts + TIME_EPSILON >= end_after]
+        return [self._end(key, timestamp, wall_time) for key in stale]
 
     # -- state alerts ---------------------------------------------------------------------------
 
@@ -135,29 +143,22 @@ class AlertLifecycle:
         if not due or hit.value == current.last.value:
             self._open[key] = current
             return None
-        alert = self._follow_up(current, hit, AlertState.UPDATE, frame)
+        alert = self._follow_up(current, hit, AlertState.UPDATE, frame.wall_time)
         self._open[key] = replace(current, last=alert, last_message_ts=frame.timestamp)
         return alert
 
-    def _end_stale(self, frame: Frame) -> list[Alert]:
-        end_after = self._camera.alerts.end_after_seconds
-        stale = [
-            k for k, o in self._open.items() if frame.timestamp - o.last_hit_ts + TIME_EPSILON >= end_after
-        ]
-        return [self._end(key, frame) for key in stale]
-
-    def _end(self, key: _Key, frame: Frame) -> Alert:
+    def _end(self, key: _Key, timestamp: float, wall_time: float) -> Alert:
         current = self._open.pop(key)
-        alert = self._follow_up(current, current.hit, AlertState.END, frame)
-        self._quiet_until[key] = frame.timestamp + self._cooldown(key.rule_id)
+        alert = self._follow_up(current, current.hit, AlertState.END, wall_time)
+        self._quiet_until[key] = timestamp + self._cooldown(key.rule_id)
         return alert
 
-    def _follow_up(self, current: _Open, hit: RuleHit, state: AlertState, frame: Frame) -> Alert:
+    def _follow_up(self, current: _Open, hit: RuleHit, state: AlertState, wall_time: float) -> Alert:
         check_transition(current.last.state, state, current.last.id)
         alert = current.last.model_copy(
             update={
                 "state": state,
-                "updated_at": _utc(frame.wall_time),
+                "updated_at": _utc(wall_time),
                 "ended_at": _utc(current.last_hit_wall) if state is AlertState.END else None,
                 "confidence": hit.confidence,
                 "bbox": hit.bbox,

@@ -38,6 +38,11 @@ TILE_JPEG_QUALITY = 75
 QUEUE_SIZE = 2
 """Detected frames waiting for a worker; more would only add latency (latest frame wins)."""
 
+IDLE_MARGIN_SECONDS = 1.0
+"""A healthy camera hands its worker a frame at least every ``detect.recheck_seconds``; silence
+longer than that (or than ``alerts.end_after_seconds``) plus this margin means the camera or the
+detector is down, and the worker ends the alerts that would have ended on a frame."""
+
 
 @dataclass(frozen=True, slots=True)
 class DetectedFrame:
@@ -76,6 +81,7 @@ class CameraWorker:
         publish: Publish,
         stamp_source_time: bool = False,
         queue_size: int = QUEUE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._camera = camera
         self._tracker = tracker
@@ -88,6 +94,12 @@ class CameraWorker:
         self._processed = 0
         self._live_until = float("-inf")
         self._latest: DetectedFrame | None = None
+        self._clock = clock
+        self._latest_at = float("-inf")  # clock reading when ``_latest`` was processed
+        alerts = camera.alerts
+        self._idle_seconds = (
+            max(camera.detect.recheck_seconds, alerts.end_after_seconds) + IDLE_MARGIN_SECONDS
+        )
         self._tile: _Tile | None = None
         self._tile_lock = threading.Lock()
         self._processed_metric = metrics.FRAMES_PROCESSED.labels(camera=camera.id)
@@ -152,6 +164,7 @@ class CameraWorker:
         if np.any(tracked.tracker_id >= 0):
             self._live_until = frame.timestamp + self._camera.track.lost_track_seconds
         self._latest = DetectedFrame(frame, tracked)
+        self._latest_at = self._clock()
         self._processed += 1
         self._processed_metric.inc()
         return self._emit(alerts, frame)
@@ -162,6 +175,24 @@ class CameraWorker:
         if latest is None:
             return []
         return self._emit(self._lifecycle.flush(latest.frame), latest.frame)
+
+    def expire_idle(self) -> list[Alert]:
+        """When no frame has come for a while (camera or detector down), end the open alerts whose
+        condition has not held for ``alerts.end_after_seconds``, at the stream time the silence
+        has reached (last frame's time + time since it was processed)."""
+        latest = self._latest
+        if latest is None or self._lifecycle.open_count == 0:
+            return []
+        silent = self._clock() - self._latest_at
+        if silent < self._idle_seconds:
+            return []
+        frame = latest.frame
+        alerts = self._lifecycle.expire(frame.timestamp + silent, frame.wall_time + silent)
+        if alerts:
+            logger.info(
+                "camera %s: no frame for %.1f s; ended %d alerts", self.camera_id, silent, len(alerts)
+            )
+        return self._emit(alerts, frame)
 
     def _emit(self, alerts: list[Alert], frame: Frame) -> list[Alert]:
         if self._stamp_source_time:
@@ -205,6 +236,7 @@ class CameraWorker:
             try:
                 item = self._queue.get(timeout=poll_seconds)
             except queue.Empty:
+                self._expire_idle_guarded()
                 continue
             try:
                 self.process(item.frame, item.detections)
@@ -215,6 +247,12 @@ class CameraWorker:
         except Exception:
             logger.exception("camera %s: flushing open alerts failed", self.camera_id)
         logger.info("camera %s: worker stopped after %d frames", self.camera_id, self._processed)
+
+    def _expire_idle_guarded(self) -> None:
+        try:
+            self.expire_idle()
+        except Exception:
+            logger.exception("camera %s: ending idle alerts failed", self.camera_id)
 
     # -- live tile (read from API threads) --------------------------------------------------
 

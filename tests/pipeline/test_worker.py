@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import threading
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from ioc.events.lifecycle import AlertLifecycle
 from ioc.messages import Alert, AlertState
 from ioc.pipeline.worker import TILE_INTERVAL_SECONDS, CameraWorker, camera_filter
+from ioc.rules.engine import RuleEngine
+from ioc.track.tracker import Tracker
 from tests.factories import make_camera, make_detections, make_frame
 
 ZONE = {"id": "yard", "polygon": [[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]}
 
 
 def _camera(**fields: Any) -> Any:
+    fields.setdefault("detect", {"classes": ["person", "car"], "confidence": 0.5})
     return make_camera(
         zones=[ZONE],
         rules=[{"id": "enter", "type": "intrusion", "zone": "yard", "classes": ["person"]}],
-        detect={"classes": ["person", "car"], "confidence": 0.5},
         **fields,
     )
 
@@ -119,3 +124,66 @@ def test_run_processes_the_queue_and_ends_open_alerts_on_stop() -> None:
     states = [a.state for a in published if isinstance(a, Alert)]
     assert states == [AlertState.START, AlertState.END]
     assert worker.dropped == 0
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(("silent", "ends"), [(0.5, False), (2.9, False), (3.0, True), (600.0, True)])
+def test_alerts_end_when_frames_stop_coming(silent: float, ends: bool) -> None:
+    camera = _camera(
+        detect={"classes": ["person"], "recheck_seconds": 2.0}, alerts={"end_after_seconds": 2.0}
+    )
+    clock = _Clock()
+    published: list[Alert] = []
+    worker = CameraWorker(
+        camera,
+        tracker=Tracker(camera.track, 5),
+        rules=RuleEngine(camera),
+        lifecycle=AlertLifecycle(camera, None),
+        publish=published.append,
+        clock=clock,
+    )
+    assert worker.expire_idle() == []  # nothing processed yet
+    started = _walk(worker, [0.6, 0.62, 0.64])  # in the yard from t = 0 to 0.4; then the camera dies
+    assert [a.state for a in started] == [AlertState.START]
+    clock.now += silent  # idle limit: max(recheck 2.0, end_after 2.0) + 1.0 margin = 3.0 s
+    ended = worker.expire_idle()
+    assert [a.state for a in ended] == ([AlertState.END] if ends else [])
+    if ends:
+        assert ended[0].ended_at == _camera_time(0.4)  # the last time the condition held
+        assert ended[0].updated_at == _camera_time(0.4 + silent)
+        assert published == started + ended
+        assert worker.expire_idle() == []  # ended once
+
+
+def _camera_time(t: float) -> datetime:
+    return datetime.fromtimestamp(make_frame(t).wall_time, tz=UTC)
+
+
+def test_run_ends_alerts_of_a_silent_camera_without_waiting_for_stop() -> None:
+    camera = _camera(
+        detect={"classes": ["person"], "recheck_seconds": 0.1}, alerts={"end_after_seconds": 0.5}
+    )
+    published: list[Alert] = []
+    worker = CameraWorker.build(camera, publish=published.append, snapshots=None, frame_rate=5)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"poll_seconds": 0.05})
+    thread.start()
+    try:
+        for i, x in enumerate([0.6, 0.62]):
+            dets = make_detections(anchors=[(x, 0.8)], size=(0.08, 0.3), tracker_id=-1)
+            while not worker.submit(make_frame(i * 0.2, index=i), dets):
+                stop.wait(0.01)
+        deadline = time.monotonic() + 3.0  # the idle limit is 0.5 + 1.0 s
+        while len(published) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [a.state for a in published] == [AlertState.START, AlertState.END]
+    finally:
+        stop.set()
+        thread.join(timeout=2.0)
