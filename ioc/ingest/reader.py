@@ -257,13 +257,15 @@ class CameraReader(threading.Thread):
         self._m_up.set(0)
         self._m_fps.set(0)
         if changed:
-            self._emit()
+            self._emit(logging.INFO)  # asked to stop: not a problem worth a warning
         logger.info("camera %s: reader stopped", self.camera.id)
 
-    def _emit(self) -> None:
+    def _emit(self, level: int | None = None) -> None:
+        """Log the status change (a warning when the camera is not getting frames) and report it."""
         status = self.snapshot()
-        quiet = status.state in (CameraState.ONLINE, CameraState.CONNECTING)
-        level = logging.INFO if quiet else logging.WARNING
+        if level is None:
+            quiet = status.state in (CameraState.ONLINE, CameraState.CONNECTING)
+            level = logging.INFO if quiet else logging.WARNING
         logger.log(level, "camera %s: %s (%s)", self.camera.id, status.state.value, status.reason)
         try:
             self._on_status(status)

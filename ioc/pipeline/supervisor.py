@@ -231,8 +231,7 @@ class Engine:
             previous = self._statuses.get(status.camera_id)
             self._statuses[status.camera_id] = status
         if previous is not None and previous.state == status.state and previous.reason == status.reason:
-            return
-        logger.info("camera %s: %s (%s)", status.camera_id, status.state, status.reason or "-")
+            return  # the reader has logged the change already
         try:
             self._publish(status)
         except Exception:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import socket
 import threading
 import time
@@ -120,6 +121,18 @@ def test_a_failing_status_callback_does_not_kill_the_reader(clip_15fps: Path) ->
         assert reader.is_alive()
     finally:
         assert reader.stop()
+
+
+def test_a_normal_stop_is_logged_once_and_not_as_a_warning(
+    make_reader: ReaderFactory, clip_15fps: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader, recorder = make_reader("calm", str(clip_15fps))
+    recorder.wait_for(CameraState.ONLINE, timeout=5)
+    with caplog.at_level(logging.INFO, logger="ioc.ingest.reader"):
+        assert reader.stop()
+    stopped = [r for r in caplog.records if r.getMessage() == "camera calm: offline (stopped)"]
+    assert [r.levelno for r in stopped] == [logging.INFO]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 class _OnceBrokenReader(CameraReader):

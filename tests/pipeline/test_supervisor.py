@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -52,7 +53,10 @@ def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     return condition()
 
 
-def test_engine_runs_cameras_and_one_dead_camera_stalls_nothing(sweep_clip: Path, tmp_path: Path) -> None:
+def test_engine_runs_cameras_and_one_dead_camera_stalls_nothing(
+    sweep_clip: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ioc")
     published: list[object] = []
     detector = BlobDetector()
     engine = Engine(
@@ -85,6 +89,8 @@ def test_engine_runs_cameras_and_one_dead_camera_stalls_nothing(sweep_clip: Path
         engine.stop()
         assert time.monotonic() - t0 < 6.0
     assert not [t for t in threading.enumerate() if t.name.startswith("ioc-") and t.is_alive()]
+    online_lines = [r for r in caplog.records if r.getMessage() == "camera good: online (receiving frames)"]
+    assert len(online_lines) == 1  # each status change is logged once (by the reader)
     status_cams = {m.camera_id for m in published if isinstance(m, CameraStatus)}
     assert {"good", "dead"} <= status_cams
     alerts = [m for m in published if isinstance(m, Alert)]
