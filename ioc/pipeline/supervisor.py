@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from ioc.bus.base import Message
-from ioc.config.models import CameraConfig, IocConfig
+from ioc.config.models import CameraConfig, DetectConfig, IocConfig
 from ioc.detect.base import Detector
 from ioc.events.snapshot import SnapshotWriter
 from ioc.ingest.reader import CameraReader
@@ -30,7 +30,8 @@ from ioc.settings import Settings
 logger = logging.getLogger(__name__)
 
 PublishMessage = Callable[[Message], object]
-DetectorFactory = Callable[[str, Settings], Detector]
+DetectorFactory = Callable[[DetectConfig, Settings], Detector]
+"""Loads the detector for ``detect.model`` with its NMS ``detect.iou`` (``imgsz`` as a hint)."""
 
 JOIN_SECONDS = 5.0
 """``stop()`` waits at most this long in all for the threads to finish."""
@@ -61,10 +62,23 @@ class _Group:
     runners: tuple[tuple[str, _Runner], ...]
 
 
-def _default_detector_factory(model: str, settings: Settings) -> Detector:
+def _default_detector_factory(detect: DetectConfig, settings: Settings) -> Detector:
     from ioc.detect.ultralytics_backend import load_detector
 
-    return load_detector(model, settings)
+    return load_detector(detect.model, settings, imgsz=detect.imgsz, iou=detect.iou)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class _DetectorKey:
+    """Cameras share a detector (and its loop) when they use the same model with the same NMS
+    threshold; ``iou`` is fixed when a detector is loaded, the other settings apply per call."""
+
+    model: str
+    iou: float
+
+    @classmethod
+    def of(cls, camera: CameraConfig) -> _DetectorKey:
+        return cls(camera.detect.model, camera.detect.iou)
 
 
 class Engine:
@@ -87,7 +101,7 @@ class Engine:
         self._cameras = tuple(c for c in config.cameras if c.enabled)
         self._lock = threading.Lock()
         self._statuses: dict[str, CameraStatus] = {c.id: _initial_status(c) for c in config.cameras}
-        self._detectors: dict[str, Detector] = {}
+        self._detectors: dict[_DetectorKey, Detector] = {}
         self._snapshots: SnapshotWriter | None = None
         self._workers: dict[str, CameraWorker] = {}
         self._slots: dict[str, LatestFrameSlot] = {}
@@ -164,8 +178,10 @@ class Engine:
     # -- steps ------------------------------------------------------------------------------
 
     def _load_detectors(self) -> None:
-        for model in sorted({c.detect.model for c in self._cameras}):
-            self._detectors[model] = self._detector_factory(model, self._settings)
+        for camera in self._cameras:
+            key = _DetectorKey.of(camera)
+            if key not in self._detectors:
+                self._detectors[key] = self._detector_factory(camera.detect, self._settings)
 
     def _open_snapshots(self) -> None:
         self._snapshots = SnapshotWriter(self._settings.snapshots_dir)
@@ -200,11 +216,11 @@ class Engine:
     def _start_detector_loops(self) -> None:
         stop = threading.Event()
         runners: list[tuple[str, _Runner]] = []
-        for model, detector in sorted(self._detectors.items()):
-            cameras = [c for c in self._cameras if c.detect.model == model]
+        for key, detector in sorted(self._detectors.items()):
+            cameras = [c for c in self._cameras if _DetectorKey.of(c) == key]
             feeds = [CameraFeed(self._slots[c.id], self._workers[c.id]) for c in cameras]
             loop = DetectorLoop(detector, feeds, max_batch=self._settings.detect_max_batch)
-            name = f"ioc-detect-{model}"
+            name = f"ioc-detect-{key.model}-iou{key.iou:g}"
             runners.append((name, threading.Thread(target=loop.run, args=(stop,), name=name, daemon=True)))
         self._launch("detectors", stop, runners)
 

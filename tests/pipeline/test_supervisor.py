@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ioc.config.models import IocConfig
+from ioc.config.models import DetectConfig, IocConfig
 from ioc.messages import Alert, AlertState, CameraState, CameraStatus
 from ioc.pipeline.supervisor import Engine
 from ioc.settings import load_settings
@@ -63,7 +63,7 @@ def test_engine_runs_cameras_and_one_dead_camera_stalls_nothing(
         _config(sweep_clip, tmp_path / "missing.mp4"),
         load_settings(data_dir=tmp_path / "data"),
         published.append,
-        detector_factory=lambda _model, _settings: detector,
+        detector_factory=lambda _detect, _settings: detector,
     )
     assert [s.state for s in engine.camera_statuses()] == [
         CameraState.CONNECTING,
@@ -102,8 +102,8 @@ def test_engine_runs_cameras_and_one_dead_camera_stalls_nothing(
 
 
 def test_a_failing_start_step_undoes_the_steps_before_it(sweep_clip: Path, tmp_path: Path) -> None:
-    def no_model(model: str, _settings: object) -> BlobDetector:
-        raise RuntimeError(f"model {model} missing")
+    def no_model(detect: DetectConfig, _settings: object) -> BlobDetector:
+        raise RuntimeError(f"model {detect.model} missing")
 
     engine = Engine(
         _config(sweep_clip, tmp_path / "missing.mp4"),
@@ -115,3 +115,26 @@ def test_a_failing_start_step_undoes_the_steps_before_it(sweep_clip: Path, tmp_p
         engine.start()
     assert engine.workers == {}
     engine.stop()  # idempotent
+
+
+def test_cameras_get_a_detector_with_their_own_nms_threshold(tmp_path: Path) -> None:
+    loaded: list[tuple[str, float, int]] = []
+
+    def factory(detect: DetectConfig, _settings: object) -> BlobDetector:
+        loaded.append((detect.model, detect.iou, detect.imgsz))
+        return BlobDetector()
+
+    missing = str(tmp_path / "missing.mp4")
+    config = IocConfig.model_validate(
+        {
+            "cameras": [
+                {"id": "a", "source": missing, "detect": {"iou": 0.5}},
+                {"id": "b", "source": missing, "detect": {"iou": 0.5, "imgsz": 640}},
+                {"id": "c", "source": missing, "detect": {"iou": 0.3}},
+            ]
+        }
+    )
+    with Engine(config, load_settings(data_dir=tmp_path / "data"), lambda _m: None, detector_factory=factory):
+        loops = sorted(t.name for t in threading.enumerate() if t.name.startswith("ioc-detect-"))
+    assert loaded == [("yolov8s-world", 0.5, 320), ("yolov8s-world", 0.3, 320)]
+    assert loops == ["ioc-detect-yolov8s-world-iou0.3", "ioc-detect-yolov8s-world-iou0.5"]
