@@ -38,3 +38,8 @@ DETECTOR_SKIPPED = Counter(
     "Frames not sent to the detector: no motion, no live track, re-check not due",
     ["camera"],
 )
+PIPELINE_ERRORS = Counter(
+    "ioc_pipeline_errors_total",
+    "Frames a pipeline stage failed on (logged with a traceback; the camera goes on)",
+    ["camera", "stage"],
+)

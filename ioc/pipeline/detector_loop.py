@@ -225,6 +225,7 @@ class DetectorLoop:
         except Exception:
             camera_id = feed.camera.id
             logger.exception("camera %s: frame could not be prepared for the detector; skipped", camera_id)
+            metrics.PIPELINE_ERRORS.labels(camera=camera_id, stage="gate").inc()
             state = self._state[camera_id]  # count the failed frame against the fps cap: no log flood
             self._state[camera_id] = _GateState(self._clock(), state.reference, state.detected_ts)
             return None
@@ -286,6 +287,8 @@ class DetectorLoop:
             logger.exception(
                 "detector %s failed on cameras %s", self._detector.name, ", ".join(c.id for c in cameras)
             )
+            for camera in cameras:
+                metrics.PIPELINE_ERRORS.labels(camera=camera.id, stage="detect").inc()
             return None
         if len(results) != len(group):
             logger.error(

@@ -104,6 +104,7 @@ class CameraWorker:
         self._tile_lock = threading.Lock()
         self._processed_metric = metrics.FRAMES_PROCESSED.labels(camera=camera.id)
         self._dropped_metric = metrics.WORKER_DROPPED.labels(camera=camera.id)
+        self._errors_metric = metrics.PIPELINE_ERRORS.labels(camera=camera.id, stage="worker")
 
     @classmethod
     def build(
@@ -242,6 +243,7 @@ class CameraWorker:
                 self.process(item.frame, item.detections)
             except Exception:
                 logger.exception("camera %s: frame %d failed in the worker", self.camera_id, item.frame.index)
+                self._errors_metric.inc()
         try:
             self.flush()
         except Exception:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ioc import metrics
 from ioc.ingest.slot import LatestFrameSlot
 from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop, MotionGate, Reason, detection_reason
 from ioc.pipeline.worker import CameraWorker
@@ -221,5 +222,27 @@ def test_one_bad_camera_does_not_stop_detection_for_the_others(broken: str) -> N
         stop.set()
         thread.join(timeout=1.0)
     assert bad_worker.processed == 0
+    assert metrics.PIPELINE_ERRORS.labels(camera="bad", stage="gate")._value.get() >= 1
     if broken == "raising source":
         assert 1 <= source.calls <= 12  # retried at the camera's fps (5), not every tick
+
+
+class _FailingDetector(BlobDetector):
+    def detect(self, images: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("inference failed")
+
+
+def test_a_failing_detector_is_counted_per_camera_and_hands_out_nothing() -> None:
+    feeds = [_feed("fail-a"), _feed("fail-b")]
+    loop = DetectorLoop(_FailingDetector(), [f for _, _, f in feeds], clock=_Clock())
+    before = [
+        metrics.PIPELINE_ERRORS.labels(camera=c, stage="detect")._value.get() for c in ("fail-a", "fail-b")
+    ]
+    for slot, _, _ in feeds:
+        _put(slot, 0.0, _scene((100, 100, 140, 200)))
+    loop.detect(loop.collect(threading.Event()))
+    after = [
+        metrics.PIPELINE_ERRORS.labels(camera=c, stage="detect")._value.get() for c in ("fail-a", "fail-b")
+    ]
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1]
+    assert [worker.drain() for _, worker, _ in feeds] == [0, 0]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ioc import metrics
 from ioc.events.lifecycle import AlertLifecycle
 from ioc.messages import Alert, AlertState
 from ioc.pipeline.worker import TILE_INTERVAL_SECONDS, CameraWorker, camera_filter
@@ -184,6 +185,39 @@ def test_run_ends_alerts_of_a_silent_camera_without_waiting_for_stop() -> None:
         while len(published) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert [a.state for a in published] == [AlertState.START, AlertState.END]
+    finally:
+        stop.set()
+        thread.join(timeout=2.0)
+
+
+class _BrokenTracker(Tracker):
+    def update(self, dets: Any, frame: Any) -> Any:
+        raise ValueError("tracker bug")
+
+
+def test_a_frame_that_fails_in_the_worker_is_counted_and_the_worker_goes_on() -> None:
+    camera = _camera(id="broken-track")
+    worker = CameraWorker(
+        camera,
+        tracker=_BrokenTracker(camera.track, 5),
+        rules=RuleEngine(camera),
+        lifecycle=AlertLifecycle(camera, None),
+        publish=lambda _a: None,
+    )
+    errors = metrics.PIPELINE_ERRORS.labels(camera="broken-track", stage="worker")
+    before = errors._value.get()
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"poll_seconds": 0.02})
+    thread.start()
+    try:
+        dets = make_detections(anchors=[(0.6, 0.8)], size=(0.08, 0.3), tracker_id=-1)
+        for i in range(2):
+            assert worker.submit(make_frame(i * 0.2, camera_id="broken-track", index=i), dets)
+            deadline = time.monotonic() + 2.0
+            while errors._value.get() - before < i + 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert errors._value.get() - before == 2
+        assert thread.is_alive()
     finally:
         stop.set()
         thread.join(timeout=2.0)
