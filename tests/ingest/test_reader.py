@@ -29,7 +29,9 @@ def test_file_camera_goes_online_in_real_time(make_reader: ReaderFactory, clip_1
         frame = reader.slot.take(timeout=0.5)
         if frame is not None:
             frames.append(frame)
-    assert 40 <= len(frames) <= 47
+    # 45 at exactly 15 fps; pacing catches up after a scheduling hiccup, so allow a little either
+    # way. Unpaced decoding would deliver hundreds.
+    assert 38 <= len(frames) <= 52
     stamps = [f.timestamp for f in frames]
     assert stamps == sorted(stamps)
     assert all(abs(f.wall_time - time.time()) < 5 for f in frames)
