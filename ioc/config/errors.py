@@ -83,8 +83,16 @@ def error_at(root: Node, loc: Sequence[Key], message: str) -> str:
 def validation_errors(exc: ValidationError, root: Node) -> list[str]:
     """Every pydantic error as ``path: message (line N)``, in order, without repeats."""
     details = exc.errors(include_url=False)
-    out = [_one(err, root) for err in details if not _follows_item_error(err, details)]
+    out = [line for err in details if not _follows_item_error(err, details) for line in _lines(err, root)]
     return unique(out)
+
+
+def _lines(err: ErrorDetails, root: Node) -> list[str]:
+    """A model validator may report several problems at once, one per line of its message."""
+    if err["type"] in ("value_error", "assertion_error"):
+        loc: tuple[Key, ...] = tuple(err["loc"])
+        return [_custom(root, loc, part) for part in _strip_prefix(err["msg"]).split("\n")]
+    return [_one(err, root)]
 
 
 def unique(lines: Iterable[str]) -> list[str]:

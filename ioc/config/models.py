@@ -175,22 +175,31 @@ class CameraConfig(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Self:
-        _unique("zones", [z.id for z in self.zones])
-        _unique("lines", [ln.id for ln in self.lines])
-        _unique("rules", [r.id for r in self.rules])
-        zone_ids = {z.id for z in self.zones}
-        line_ids = {ln.id for ln in self.lines}
+        """Cross-field checks; every problem is reported at once (one per line of the error)."""
+        problems = [
+            *_duplicates("zones", [z.id for z in self.zones]),
+            *_duplicates("lines", [ln.id for ln in self.lines]),
+            *_duplicates("rules", [r.id for r in self.rules]),
+        ]
         for i, rule in enumerate(self.rules):
-            if isinstance(rule, IntrusionRule | LoiteringRule) and rule.zone not in zone_ids:
-                raise ValueError(f"rules[{i}].zone: unknown zone {rule.zone!r}; defined: {sorted(zone_ids)}")
-            if isinstance(rule, LineCrossingRule) and rule.line not in line_ids:
-                raise ValueError(f"rules[{i}].line: unknown line {rule.line!r}; defined: {sorted(line_ids)}")
-            extra = set(rule.classes or ()) - set(self.detect.classes)
-            if extra:
-                raise ValueError(
-                    f"rules[{i}].classes: {sorted(extra)} not in detect.classes {list(self.detect.classes)}"
-                )
+            problems.extend(self._rule_problems(i, rule))
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
+
+    def _rule_problems(self, i: int, rule: RuleBase) -> list[str]:
+        zone_ids = sorted(z.id for z in self.zones)
+        line_ids = sorted(ln.id for ln in self.lines)
+        out = []
+        if isinstance(rule, IntrusionRule | LoiteringRule) and rule.zone not in zone_ids:
+            out.append(f"rules[{i}].zone: unknown zone {rule.zone!r}; defined: {zone_ids}")
+        if isinstance(rule, LineCrossingRule) and rule.line not in line_ids:
+            out.append(f"rules[{i}].line: unknown line {rule.line!r}; defined: {line_ids}")
+        extra = set(rule.classes or ()) - set(self.detect.classes)
+        if extra:
+            wanted = list(self.detect.classes)
+            out.append(f"rules[{i}].classes: {sorted(extra)} not in detect.classes {wanted}")
+        return out
 
     def rule_classes(self, rule: RuleBase) -> tuple[str, ...]:
         return rule.classes if rule.classes is not None else self.detect.classes
@@ -224,7 +233,9 @@ class IocConfig(Strict):
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Self:
-        _unique("cameras", [c.id for c in self.cameras])
+        problems = _duplicates("cameras", [c.id for c in self.cameras])
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     def camera(self, camera_id: str) -> CameraConfig:
@@ -234,9 +245,11 @@ class IocConfig(Strict):
         raise KeyError(f"unknown camera {camera_id!r}; defined: {[c.id for c in self.cameras]}")
 
 
-def _unique(what: str, ids: list[str]) -> None:
+def _duplicates(what: str, ids: list[str]) -> list[str]:
     seen: set[str] = set()
+    out = []
     for i in ids:
         if i in seen:
-            raise ValueError(f"{what}: duplicate id {i!r}")
+            out.append(f"{what}: duplicate id {i!r}")
         seen.add(i)
+    return out

@@ -322,3 +322,27 @@ def test_deep_nesting_is_refused() -> None:
     errors = errors_of("cameras: " + "[" * 80 + "]" * 80)
 
     assert len(errors) == 1 and "nested more than" in errors[0]
+
+
+def test_every_cross_reference_error_of_a_camera_is_reported_at_once() -> None:
+    text = """\
+cameras:
+  - id: c1
+    source: rtsp://x/y
+    detect: {classes: [person]}
+    zones: [{id: z, polygon: [[0,0],[1,0],[1,1]]}]
+    lines: [{id: l, points: [[0,0.5],[1,0.5]]}]
+    rules:
+      - {id: r1, type: intrusion, zone: nope}
+      - {id: r2, type: line_crossing, line: missing}
+      - {id: r3, type: loitering, zone: z, min_dwell_seconds: 3, classes: [bus]}
+      - {id: r3, type: intrusion, zone: z}
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "multi.yaml")
+    assert caught.value.errors == [
+        "cameras[0].rules[3].id: duplicate id 'r3' (first at line 10) (line 11)",
+        "cameras[0].rules[0].zone: unknown zone 'nope'; defined: ['z'] (line 8)",
+        "cameras[0].rules[1].line: unknown line 'missing'; defined: ['l'] (line 9)",
+        "cameras[0].rules[2].classes: ['bus'] not in detect.classes ['person'] (line 10)",
+    ]
