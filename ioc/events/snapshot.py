@@ -124,7 +124,8 @@ def _highlight(image: Image, pen: _Pen, hit: RuleHit, severity: Severity) -> Non
     if hit.direction is not None:
         text += f" {hit.direction}"
     if hit.value is not None:
-        text += f" {hit.value:g}{hit.value_unit or ''}"
+        unit = hit.value_unit or ""
+        text += f" (count {hit.value:g})" if unit == "count" else f" {hit.value:g} {unit}".rstrip()
     below = p2[1] + pen.thick + pen.text_height()
     pen.label(image, text, (p1[0], below if below < pen.h else p1[1] - pen.thick), color)
 

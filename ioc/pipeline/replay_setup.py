@@ -59,12 +59,14 @@ def _camera(config: IocConfig, camera_id: str, path: Path) -> CameraConfig:
 
 
 def _probe(source: Path) -> FileInfo:
+    if source.is_dir():
+        raise ReplayError(f"--source {source}: is a directory, expected a video file")
     if not source.is_file():
         raise ReplayError(f"--source {source}: no such file")
     try:
         info = probe_file(source)
     except SourceError as exc:
-        raise ReplayError(f"--source {source}: not a readable video ({exc.reason})") from None
+        raise ReplayError(f"--source {source}: {exc.reason}") from None
     if info.fps <= 0:
         raise ReplayError(f"--source {source}: no frame rate in the file")
     return info

@@ -22,6 +22,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     (tmp_path / "bad.yaml").write_text("cameras:\n  - id: gate\n    sourze: x.mp4\n", encoding="utf-8")
     (tmp_path / "not-video.mp4").write_text("hello", encoding="utf-8")
     write_clip(tmp_path / "clip.mp4", frames=5)
+    (tmp_path / "dir").mkdir()
     return {p.stem: p for p in tmp_path.iterdir()}
 
 
@@ -32,7 +33,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
         ("bad", "gate", "clip", [], "sourze"),
         ("good", "nope", "clip", [], "--camera 'nope': not in"),
         ("good", "gate", "missing", [], "--source"),
-        ("good", "gate", "not-video", [], "not a readable video"),
+        ("good", "gate", "not-video", [], "not-video.mp4: not a readable video (invalid data)\n"),
+        ("good", "gate", "dir", [], "is a directory, expected a video file"),
         ("good", "gate", "clip", ["--start-time", "yesterday"], "--start-time"),
     ],
 )
