@@ -1,8 +1,8 @@
 // Alert feed: newest first, severity colours, snapshot thumbnails; a click opens the detail.
 import { byId, h, replaceChildren } from "./dom.js";
-import { fmtAgo, fmtTime, fmtValue } from "./format.js";
+import { fmtAgo, fmtNumber, fmtTime, fmtValue } from "./format.js";
 import { label, localized, t } from "./i18n.js";
-import { isActive } from "./state.js";
+import { openAlertCount } from "./state.js";
 
 const SHOWN = 60;
 
@@ -16,6 +16,7 @@ export class AlertFeed {
     this.thumbs = new Map(); // snapshot url -> <img>, reused so re-renders never reload pictures
     state.on("alert", () => this.schedule());
     state.on("cameras", () => this.schedule());
+    state.on("kpi", () => this.renderCount());
   }
 
   schedule() {
@@ -29,8 +30,7 @@ export class AlertFeed {
 
   render() {
     const alerts = this.state.sortedAlerts();
-    const open = alerts.filter(isActive).length;
-    this.count.textContent = t("feed.count", { n: open });
+    this.renderCount();
     if (alerts.length === 0) {
       replaceChildren(this.list, [h("li", { class: "feed-empty", text: t("feed.empty") })]);
       return;
@@ -39,6 +39,12 @@ export class AlertFeed {
     const used = new Set(shown.map((a) => a.snapshot_url).filter(Boolean));
     for (const url of this.thumbs.keys()) if (!used.has(url)) this.thumbs.delete(url);
     replaceChildren(this.list, shown.map((a) => this.item(a)));
+  }
+
+  /** All open alerts as the server counts them, not just the loaded page. */
+  renderCount() {
+    const open = openAlertCount(this.state.kpis);
+    this.count.textContent = t("feed.count", { n: fmtNumber(open, 0) });
   }
 
   thumbnail(alert) {

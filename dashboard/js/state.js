@@ -90,7 +90,19 @@ export class WallState {
   }
 }
 
+/**
+ * "Open", the same rule as the server's `open_alerts` KPI (ioc/kpi/operations.py): not resolved,
+ * and ongoing or awaiting acknowledgement; `info` alerts never await acknowledgement, so an ended
+ * or instant info alert (a line crossing) is not open.
+ */
 export function isActive(alert) {
   if (alert.status === "resolved") return false;
-  return alert.status === "new" || (alert.state !== "end" && !alert.ended_at);
+  const ongoing = alert.state !== "end" && !alert.ended_at;
+  return ongoing || (alert.status === "new" && alert.severity !== "info");
+}
+
+/** The server's count of open alerts (the `operations` KPI), or null before the first snapshot. */
+export function openAlertCount(kpis) {
+  const value = kpis.get("operations")?.values?.find((v) => v.key === "open_alerts")?.value;
+  return typeof value === "number" ? value : null;
 }

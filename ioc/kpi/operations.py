@@ -3,6 +3,12 @@
 ``operations_kpis`` is a pure function of the alerts and the time; ``OperationsKpiPublisher`` runs
 it in its own thread every ``interval_seconds`` and publishes a ``KpiSnapshot`` (source
 ``operations``) on the bus, so dashboards get it live over /ws and from ``GET /api/kpi``.
+
+What "open" means (the KPI ``open_alerts``; the wall's feed header shows that number and the map
+uses the same rule in ``dashboard/js/state.js``): an alert is open when it is not resolved and it is
+either ongoing (no ``ended_at`` and not in state ``end``) or still waiting for acknowledgement.
+``info`` alerts never wait for acknowledgement, so an ended or instant ``info`` alert (a line
+crossing) is not open and never overdue.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from ioc.messages import Alert, AlertStatus, KpiSnapshot, KpiValue, LocalizedText
+from ioc.messages import Alert, AlertState, AlertStatus, KpiSnapshot, KpiValue, LocalizedText, Severity
 from ioc.store.base import AlertQuery, Store
 
 logger = logging.getLogger(__name__)
@@ -33,14 +39,30 @@ def _utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def is_ongoing(alert: Alert) -> bool:
+    return alert.ended_at is None and alert.state is not AlertState.END
+
+
+def awaits_ack(alert: Alert) -> bool:
+    """New and not ``info``: someone still has to acknowledge it."""
+    return alert.status is AlertStatus.NEW and alert.severity is not Severity.INFO
+
+
+def is_open(alert: Alert) -> bool:
+    """Not resolved, and ongoing or awaiting acknowledgement (see the module docstring)."""
+    return alert.status is not AlertStatus.RESOLVED and (is_ongoing(alert) or awaits_ack(alert))
+
+
 def operations_kpis(alerts: Sequence[Alert], now: datetime, overdue_after: timedelta) -> KpiSnapshot:
     """Open, unacknowledged and overdue alerts (any age); over the last 24 h: how many alerts, the
-    share acknowledged or resolved, and the mean minutes to acknowledge."""
-    open_ = [a for a in alerts if a.status is not AlertStatus.RESOLVED]
-    new = [a for a in open_ if a.status is AlertStatus.NEW]
+    share of those needing acknowledgement that were acknowledged or resolved, and the mean minutes
+    to acknowledge (left out while nothing was acknowledged: there is no mean to show)."""
+    open_ = [a for a in alerts if is_open(a)]
+    new = [a for a in alerts if awaits_ack(a)]
     overdue = [a for a in new if _utc(a.started_at) < now - overdue_after]
     recent = [a for a in alerts if _utc(a.started_at) >= now - WINDOW]
-    handled = [a for a in recent if a.status is not AlertStatus.NEW]
+    to_handle = [a for a in recent if a.severity is not Severity.INFO]
+    handled = [a for a in to_handle if a.status is not AlertStatus.NEW]
     ack_minutes = [
         (_utc(a.acknowledged_at) - _utc(a.started_at)).total_seconds() / 60
         for a in recent
@@ -61,17 +83,20 @@ def operations_kpis(alerts: Sequence[Alert], now: datetime, overdue_after: timed
             "handled_rate_24h",
             "Tỷ lệ đã xử lý (24 giờ)",
             "Handled rate (24 h)",
-            round(100 * len(handled) / len(recent), 1) if recent else 100.0,
+            round(100 * len(handled) / len(to_handle), 1) if to_handle else 100.0,
             unit="%",
         ),
-        _value(
-            "mean_ack_minutes_24h",
-            "Thời gian xác nhận trung bình",
-            "Mean time to acknowledge",
-            round(statistics.fmean(ack_minutes), 1) if ack_minutes else 0.0,
-            unit="min",
-        ),
     )
+    if ack_minutes:
+        values += (
+            _value(
+                "mean_ack_minutes_24h",
+                "Thời gian xác nhận trung bình",
+                "Mean time to acknowledge",
+                round(statistics.fmean(ack_minutes), 1),
+                unit="min",
+            ),
+        )
     warnings = (
         (
             LocalizedText(

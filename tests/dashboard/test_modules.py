@@ -100,6 +100,38 @@ def test_alerts_merge_by_id_latest_seq_wins(
     assert got == [1, kept_seq, last_seq, 1 + (seqs[1] > seqs[0])]
 
 
+@pytest.mark.parametrize(
+    ("fields", "active"),
+    [
+        ({"status": "new", "severity": "warning", "state": "start"}, True),
+        ({"status": "acknowledged", "severity": "warning", "state": "update"}, True),  # ongoing
+        ({"status": "acknowledged", "severity": "warning", "state": "end", "ended_at": "x"}, False),
+        ({"status": "new", "severity": "critical", "state": "end", "ended_at": "x"}, True),  # awaits ack
+        ({"status": "new", "severity": "info", "state": "start"}, True),  # an ongoing info alert
+        ({"status": "new", "severity": "info", "state": "start", "ended_at": "x"}, False),  # a crossing
+        ({"status": "resolved", "severity": "critical", "state": "start"}, False),
+    ],
+)
+def test_open_means_what_the_server_counts(modules_page: Page, fields: dict[str, str], active: bool) -> None:
+    """The same cases as tests/kpi/test_operations.py::test_is_open."""
+    assert run(modules_page, "state.js", "(m, a) => m.isActive(a)", fields) is active
+
+
+@pytest.mark.parametrize(
+    ("snapshots", "count"),
+    [
+        ([], None),
+        ([{"source": "public_service", "values": [{"key": "open_alerts", "value": 3}]}], None),
+        ([{"source": "operations", "values": [{"key": "open_alerts", "value": 789}]}], 789),
+    ],
+)
+def test_feed_count_comes_from_the_operations_kpi(
+    modules_page: Page, snapshots: list[dict[str, object]], count: int | None
+) -> None:
+    body = "(m, snaps) => m.openAlertCount(new Map(snaps.map((s) => [s.source, s])))"
+    assert run(modules_page, "state.js", body, snapshots) == count
+
+
 def test_history_shows_a_republished_record_once(modules_page: Page) -> None:
     rows = [
         {"action": "ack", "at": "2026-01-01T00:00:05Z", "seq": None, "actor": "op1", "detail": {}},

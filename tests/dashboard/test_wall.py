@@ -77,7 +77,7 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
         "data-alert", "none"
     )
     expect(page.locator("[data-testid=map-marker][data-camera-id=junction-2]")).to_have_attribute(
-        "data-alert", "info"
+        "data-alert", "none"  # a line crossing is an instant info event: never open
     )
     expect(page.locator("[data-testid=camera-tile][data-camera-id=gate-1]")).to_have_attribute(
         "data-alert", "critical"
@@ -115,6 +115,10 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
         "data-warning", "true"
     )
     expect(page.locator("[data-testid=kpi-value][data-key=on_time]")).to_contain_text("93,4")
+    # The feed's "open" count is the server's (all alerts in the store), not the loaded page's.
+    expect(page.get_by_test_id("feed-count")).to_have_text("— đang mở")
+    site.kpi("operations", {"open_alerts": ("Cảnh báo đang mở", "Open alerts", 789, None, False)})
+    expect(page.get_by_test_id("feed-count")).to_have_text("789 đang mở")
     _clock_shows_hanoi_time(page)
     screenshot(page, "wall-1920x1080-vi.png")
 

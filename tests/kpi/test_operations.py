@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ioc.kpi.operations import OperationsKpiPublisher, operations_kpis
+from ioc.kpi.operations import OperationsKpiPublisher, is_open, operations_kpis
 from ioc.messages import KpiSnapshot
 from ioc.store.base import Action
 from ioc.store.sqlite import SqliteStore
@@ -17,9 +17,11 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OVERDUE = timedelta(minutes=15)
 
 
-def _alert(n: int, minutes_ago: float, status: str = "new", ack_after_min: float | None = None) -> object:
+def _alert(
+    n: int, minutes_ago: float, status: str = "new", ack_after_min: float | None = None, **extra: object
+) -> object:
     started = NOW - timedelta(minutes=minutes_ago)
-    fields: dict[str, object] = {"status": status}
+    fields: dict[str, object] = {"status": status, **extra}
     if ack_after_min is not None:
         fields |= {"acknowledged_by": "olga", "acknowledged_at": started + timedelta(minutes=ack_after_min)}
     return make_alert(n, at=started.timestamp() - n, **fields)
@@ -39,7 +41,6 @@ def _values(snapshot: KpiSnapshot) -> dict[str, tuple[float, bool]]:
                 "overdue_alerts": 0,
                 "alerts_24h": 0,
                 "handled_rate_24h": 100.0,
-                "mean_ack_minutes_24h": 0.0,
             },
         ),
         (
@@ -64,6 +65,7 @@ def _values(snapshot: KpiSnapshot) -> dict[str, tuple[float, bool]]:
 def test_operations_kpis(alerts: list[object], expected: dict[str, float]) -> None:
     snapshot = operations_kpis(alerts, NOW, OVERDUE)  # type: ignore[arg-type]
     values = _values(snapshot)
+    assert ("mean_ack_minutes_24h" in values) is ("mean_ack_minutes_24h" in expected)
     assert {k: values[k][0] for k in expected} == expected
     assert values["overdue_alerts"][1] is bool(expected["overdue_alerts"])
     assert bool(snapshot.warnings) is bool(expected["overdue_alerts"])
@@ -85,3 +87,37 @@ def test_publisher_reads_the_store_and_publishes(tmp_path: Path) -> None:
     assert values["overdue_alerts"] == (1.0, True)
     assert values["alerts_24h"][0] == 2
     assert values["mean_ack_minutes_24h"][0] == 10.0
+
+
+def _crossing(n: int, minutes_ago: float, **fields: object) -> object:
+    """An instant line-crossing event: a single start whose ended_at equals started_at."""
+    started = NOW - timedelta(minutes=minutes_ago)
+    return _alert(n, minutes_ago, severity="info", rule_type="line_crossing", ended_at=started, **fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "open_"),
+    [
+        ({}, True),  # warning, ongoing, new
+        ({"status": "acknowledged"}, True),  # still ongoing
+        ({"status": "resolved"}, False),
+        ({"state": "end", "ended_at": NOW}, True),  # ended, but nobody acknowledged it yet
+        ({"state": "end", "ended_at": NOW, "status": "acknowledged"}, False),
+        ({"severity": "info"}, True),  # an ongoing info alert
+        ({"severity": "info", "state": "end", "ended_at": NOW}, False),  # info needs no acknowledgement
+        ({"severity": "critical", "state": "end", "ended_at": NOW}, True),
+    ],
+)
+def test_is_open(fields: dict[str, object], open_: bool) -> None:
+    assert is_open(make_alert(1, **fields)) is open_
+
+
+def test_instant_info_events_are_neither_open_nor_overdue() -> None:
+    crossings = [_crossing(n, minutes_ago=n) for n in range(1, 41)]  # 40 min of line crossings
+    values = _values(operations_kpis([*crossings, _alert(99, 20)], NOW, OVERDUE))  # type: ignore[list-item]
+    assert values["open_alerts"][0] == 1  # only the warning
+    assert values["unacknowledged_alerts"][0] == 1
+    assert values["overdue_alerts"] == (1.0, True)
+    assert values["alerts_24h"][0] == 41
+    assert values["handled_rate_24h"][0] == 0.0  # the warning needs handling; crossings do not
+    assert "mean_ack_minutes_24h" not in values  # nothing acknowledged: no mean, not 0
