@@ -68,7 +68,7 @@ def operations_kpis(alerts: Sequence[Alert], now: datetime, overdue_after: timed
         for a in recent
         if a.acknowledged_at is not None
     ]
-    values = (
+    values: tuple[KpiValue, ...] = (
         _value("open_alerts", "Cảnh báo đang mở", "Open alerts", len(open_)),
         _value("unacknowledged_alerts", "Chưa xác nhận", "Unacknowledged", len(new)),
         _value(
