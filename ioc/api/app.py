@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
 from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
+from ioc.api.docs import install_docs
 from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError, Subscription
@@ -43,7 +44,6 @@ PUBLIC_PATHS = frozenset(
         "/api/site",
         "/docs",
         "/docs/oauth2-redirect",
-        "/redoc",
         "/openapi.json",
     }
 )
@@ -125,7 +125,10 @@ def create_app(
         version="1",
         description="Alerts, cameras and KPIs for the operations centre (README: HTTP and WebSocket API).",
         lifespan=_lifespan(ctx, services),
+        docs_url=None,  # FastAPI's pages load Swagger UI and ReDoc from CDNs; ours are local
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.ctx = ctx
     for router in (
         auth.router,

@@ -1,0 +1,48 @@
+"""Interactive API docs served from this server only: a command centre runs on a closed network.
+
+FastAPI's own /docs and /redoc load Swagger UI, ReDoc and fonts from CDNs (cdn.jsdelivr.net,
+fonts.googleapis.com), so they are blank offline. Here /docs points at the Swagger UI files shipped
+in the ``fastapi-offline`` wheel (Swagger UI 5, which renders OpenAPI 3.1), mounted under
+``ASSETS_URL``. There is no /redoc: ReDoc's bundle still fetches its logo from cdn.redoc.ly.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+ASSETS_URL = "/docs-assets"
+DOCS_URL = "/docs"
+OAUTH2_REDIRECT_URL = "/docs/oauth2-redirect"
+
+
+def assets_dir() -> Path:
+    """The folder of Swagger UI files (swagger-ui-bundle.js, swagger-ui.css, favicon.png)."""
+    return Path(str(files("fastapi_offline") / "static"))
+
+
+def install_docs(app: FastAPI) -> None:
+    """Add /docs and /docs/oauth2-redirect to ``app`` (created with docs_url=None, redoc_url=None)."""
+    app.mount(ASSETS_URL, StaticFiles(directory=assets_dir()), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+    title = app.title
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{title} — API",
+            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+            oauth2_redirect_url=OAUTH2_REDIRECT_URL,
+        )
+
+    @app.get(OAUTH2_REDIRECT_URL, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
