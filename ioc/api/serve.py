@@ -1,7 +1,9 @@
 """``ioc serve``: engine + API (+ dashboard) in one process.
 
-Start-up is a list of steps: load the config, open the store, make sure an admin exists, open the
-bus, start the engine, serve HTTP (the app's lifespan runs retention and the operations KPIs).
+Start-up is a list of steps: check the settings, take the HTTP port (so a port in use fails at
+once, before the engine loads), load the config, open the store, make sure an admin exists, open
+the bus, start the engine, serve HTTP on the port taken first (the app's lifespan runs retention
+and the operations KPIs).
 Shutdown (SIGINT / SIGTERM) stops the server and its background threads, then undoes the steps in
 reverse: the engine's readers and workers stop (their last alerts still go out), the bus stores
 what is pending, the store closes.
@@ -11,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import re
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -21,11 +25,12 @@ from types import FrameType
 from typing import Any
 
 from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
+from ioc.api.settings_check import SettingsError, checked_settings
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
 from ioc.config.models import IocConfig
 from ioc.kpi.operations import OperationsKpiPublisher
-from ioc.settings import Settings, load_settings
+from ioc.settings import Settings
 from ioc.store import StoreError, open_store
 
 logger = logging.getLogger(__name__)
@@ -58,7 +63,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         value = getattr(args, arg, None)
         if value is not None:
             overrides[name] = value
-    return load_settings(**overrides)
+    return checked_settings(**overrides)
 
 
 def load_optional_config(path: Path, required: bool) -> IocConfig | None:
@@ -75,26 +80,60 @@ def load_optional_config(path: Path, required: bool) -> IocConfig | None:
     return load_config(path)
 
 
+def bind_http(host: str, port: int) -> socket.socket:
+    """The listening socket uvicorn will serve on, taken before anything slow loads.
+    Raises ``OSError`` with a one-line reason naming host:port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise OSError(exc.errno, f"cannot listen on {where}: {reason}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve_command(args: argparse.Namespace) -> int:
     from ioc.config.errors import ConfigError
 
-    settings = settings_from_args(args)
     try:
-        config = load_optional_config(settings.config_path, required=not args.no_engine)
-    except ConfigError as exc:
-        print(f"ioc serve: invalid config {settings.config_path}:", file=sys.stderr)
-        for line in exc.errors:
-            print(f"  {line}", file=sys.stderr)
+        settings = settings_from_args(args)
+    except SettingsError as exc:
+        for line in exc.lines:
+            print(f"ioc serve: {line}", file=sys.stderr)
         return 2
     try:
-        return serve(settings, config, engine_enabled=not args.no_engine)
-    except (StoreError, RedisBusError) as exc:
-        print(f"ioc serve: {exc}", file=sys.stderr)
+        sock = bind_http(settings.host, settings.port)
+    except OSError as exc:
+        print(f"ioc serve: {exc.strerror}", file=sys.stderr)
         return 2
+    with sock:
+        try:
+            config = load_optional_config(settings.config_path, required=not args.no_engine)
+        except ConfigError as exc:
+            print(f"ioc serve: invalid config {settings.config_path}:", file=sys.stderr)
+            for line in exc.errors:
+                print(f"  {line}", file=sys.stderr)
+            return 2
+        try:
+            return serve(settings, config, engine_enabled=not args.no_engine, sock=sock)
+        except (StoreError, RedisBusError) as exc:
+            print(f"ioc serve: {exc}", file=sys.stderr)
+            return 2
 
 
-def serve(settings: Settings, config: IocConfig | None, *, engine_enabled: bool) -> int:
+def serve(
+    settings: Settings, config: IocConfig | None, *, engine_enabled: bool, sock: socket.socket | None = None
+) -> int:
+    """Run until SIGINT/SIGTERM; ``sock`` is the port taken by :func:`bind_http` (bound here if None)."""
     with contextlib.ExitStack() as undo:
+        if sock is None:
+            sock = undo.enter_context(bind_http(settings.host, settings.port))
         store = open_store(settings)
         undo.callback(store.close)
         _announce_admin(settings, ensure_admin(store, settings.data_dir))
@@ -114,8 +153,7 @@ def serve(settings: Settings, config: IocConfig | None, *, engine_enabled: bool)
             config=config,
             services=[OperationsKpiPublisher(store, bus.publish)],
         )
-        print(f"ioc: serving http://{_display_host(settings.host)}:{settings.port}/", flush=True)
-        run_server(app, settings)
+        run_server(app, settings, sock)
         logger.info("shutting down: engine, bus, store")
     return 0
 
@@ -129,7 +167,8 @@ def start_engine(config: IocConfig, settings: Settings, publish: Any) -> Any:
     return engine
 
 
-def run_server(app: Any, settings: Settings) -> None:
+def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:
+    """Serve ``app`` on ``sock``; prints ``ioc: serving http://…`` once the app has started."""
     import uvicorn
 
     for name in ("uvicorn.error", "uvicorn.access"):
@@ -148,15 +187,29 @@ def run_server(app: Any, settings: Settings) -> None:
     def stop(signum: int, frame: FrameType | None) -> None:
         raise _Stopped(signum)
 
+    url = f"http://{_display_host(settings.host)}:{settings.port}/"
+    finished = threading.Event()
+    announcer = threading.Thread(
+        target=_announce_when_started, args=(server, url, finished), name="serve-announce", daemon=True
+    )
     main = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    announcer.start()
     try:
-        server.run()
+        server.run(sockets=[sock])
     except _Stopped:
         pass
     finally:
+        finished.set()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _announce_when_started(server: Any, url: str, done: threading.Event) -> None:
+    while not done.wait(0.05):
+        if server.started:
+            print(f"ioc: serving {url}", flush=True)
+            return
 
 
 def _announce_admin(settings: Settings, password: str | None) -> None:

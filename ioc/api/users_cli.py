@@ -16,11 +16,14 @@ from ioc.api.auth import (
     load_or_create_secret,
     valid_username,
 )
-from ioc.settings import Settings, load_settings
+from ioc.api.settings_check import SettingsError, checked_settings
+from ioc.settings import Settings
 from ioc.store import StoreError, open_store
 from ioc.store.base import Store
 
 MIN_PASSWORD = 8
+MAX_TOKEN_MINUTES = 10 * 366 * 24 * 60
+"""Ten years: longer lifetimes are refused (and past year 9999 they cannot even be written)."""
 
 
 class CliError(Exception):
@@ -28,8 +31,12 @@ class CliError(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """The settings; raises ``CliError`` naming each bad setting (no pydantic traceback)."""
     data_dir = getattr(args, "data_dir", None)
-    return load_settings(data_dir=data_dir) if data_dir is not None else load_settings()
+    try:
+        return checked_settings(data_dir=data_dir) if data_dir is not None else checked_settings()
+    except SettingsError as exc:
+        raise CliError("; ".join(exc.lines)) from None
 
 
 def _password(args: argparse.Namespace) -> tuple[str, bool]:
@@ -78,7 +85,11 @@ def _run(store: Store, args: argparse.Namespace) -> None:
 
 
 def users_command(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except CliError as exc:
+        print(f"ioc users: {exc}", file=sys.stderr)
+        return 2
     try:
         store = open_store(settings)
     except StoreError as exc:
@@ -95,10 +106,16 @@ def users_command(args: argparse.Namespace) -> int:
 
 
 def token_command(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except CliError as exc:
+        print(f"ioc token: {exc}", file=sys.stderr)
+        return 2
     minutes = args.minutes if args.minutes is not None else settings.token_ttl_minutes
-    if minutes <= 0:
-        print("ioc token: --minutes must be positive", file=sys.stderr)
+    what = "--minutes" if args.minutes is not None else "IOC_TOKEN_TTL_MINUTES"
+    if not 0 < minutes <= MAX_TOKEN_MINUTES:
+        print(f"ioc token: {what} must be between 1 and {MAX_TOKEN_MINUTES} (10 years), got {minutes}",
+              file=sys.stderr)
         return 1
     try:
         store = open_store(settings)

@@ -78,7 +78,7 @@ def test_generated_password_passwd_and_remove(tmp_path: Path, capsys: pytest.Cap
         (["users", "add", "x", "--password", "short"], "at least 8 characters"),
         (["users", "add", "bad name!", "--password", "long-enough"], "username"),
         (["token", "ghost"], "unknown user 'ghost'"),
-        (["token", "ghost", "--minutes", "0"], "--minutes must be positive"),
+        (["token", "ghost", "--minutes", "0"], "--minutes must be between 1 and 5270400 (10 years), got 0"),
     ],
 )
 def test_cli_errors_are_one_clear_line(
@@ -132,7 +132,7 @@ def _start(cmd: list[str]) -> tuple[subprocess.Popen[str], list[str], str]:
         if not line:
             break
         lines.append(line.rstrip())
-        if "Uvicorn running" in line or "Application startup complete" in line:
+        if "ioc: serving" in line:
             break
     url = next((ln.split("serving ", 1)[1] for ln in lines if "ioc: serving" in ln), "")
     return proc, lines, url
@@ -181,6 +181,73 @@ def test_serve_refuses_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = ioc(capsys, "serve", "--config", str(bad), "--data-dir", str(tmp_path))
     assert code == 2
     assert "fps" in err and "line 4" in err and "Traceback" not in err
+
+
+def test_serve_fails_fast_when_the_port_is_taken(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The port is checked before the config and the engine load: the absent config is not reached."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ("serve", "--port", str(port), "--config", str(tmp_path / "absent.yaml"))
+        code, out, err = ioc(capsys, *argv, "--data-dir", str(tmp_path))
+    assert code == 2
+    assert err.strip() == f"ioc serve: cannot listen on 127.0.0.1:{port}: address already in use"
+    assert "serving" not in out and not (tmp_path / "ioc.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "argv", "message"),
+    [
+        (
+            {},
+            ["--port", "99999"],
+            "setting port (IOC_PORT or --port): Input should be less than or equal to 65535",
+        ),
+        ({"IOC_PORT": "abc"}, [], "setting port (IOC_PORT or --port): Input should be a valid integer"),
+        ({"IOC_TOKEN_TTL_MINUTES": "0"}, [], "setting token_ttl_minutes (IOC_TOKEN_TTL_MINUTES): "),
+    ],
+)
+def test_bad_settings_are_one_line_naming_the_setting(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    argv: list[str],
+    message: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = ioc(capsys, "serve", "--no-engine", *argv, "--data-dir", str(tmp_path))
+    assert code == 2 and out == ""
+    assert err.startswith(f"ioc serve: {message}") and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (
+            ["--minutes", "99999999999"],
+            {},
+            "--minutes must be between 1 and 5270400 (10 years), got 99999999999",
+        ),
+        ([], {"IOC_TOKEN_TTL_MINUTES": "6000000"}, "IOC_TOKEN_TTL_MINUTES must be between 1 and 5270400"),
+    ],
+)
+def test_token_lifetime_is_bounded(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    env: dict[str, str],
+    message: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert ioc(capsys, "users", "add", "lan", "--password", "lan-pass-1", "--data-dir", str(tmp_path))[0] == 0
+    code, out, err = ioc(capsys, "token", "lan", *argv, "--data-dir", str(tmp_path))
+    assert code == 1 and out == ""
+    assert err.startswith(f"ioc token: {message}") and len(err.strip().splitlines()) == 1, err
 
 
 def test_websocket_tokens_are_redacted_from_server_logs() -> None:
