@@ -114,8 +114,10 @@ def token_command(args: argparse.Namespace) -> int:
     minutes = args.minutes if args.minutes is not None else settings.token_ttl_minutes
     what = "--minutes" if args.minutes is not None else "IOC_TOKEN_TTL_MINUTES"
     if not 0 < minutes <= MAX_TOKEN_MINUTES:
-        print(f"ioc token: {what} must be between 1 and {MAX_TOKEN_MINUTES} (10 years), got {minutes}",
-              file=sys.stderr)
+        print(
+            f"ioc token: {what} must be between 1 and {MAX_TOKEN_MINUTES} (10 years), got {minutes}",
+            file=sys.stderr,
+        )
         return 1
     try:
         store = open_store(settings)

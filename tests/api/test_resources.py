@@ -43,6 +43,33 @@ def test_cameras_are_limited_by_role(api: Api, role: str, cameras: list[str]) ->
         assert api.client.get(f"/api/cameras/{cam}", headers=api.auth(role)).status_code == 404
 
 
+@pytest.fixture
+def api_rtsp(tmp_path: Path) -> Iterator[Api]:
+    config = make_ioc_config(
+        cameras=[
+            {"id": "gate", "source": "rtsp://viewer:s3cr%40t@10.0.0.5:554/live", "category": "security"},
+            {"id": "street", "source": "rtsp://10.0.0.6/live", "category": "traffic"},
+        ]
+    )
+    yield from build_api(tmp_path, config=config)
+
+
+@pytest.mark.parametrize("role", ["admin", "operator", "police"])
+def test_camera_source_passwords_are_never_shown(api_rtsp: Api, role: str) -> None:
+    listed = api_rtsp.client.get("/api/cameras", headers=api_rtsp.auth(role)).json()
+    one = api_rtsp.client.get("/api/cameras/gate", headers=api_rtsp.auth(role)).json()
+    sources = {c["id"]: c["source"] for c in listed}
+    assert sources["gate"] == one["source"] == "rtsp://viewer:***@10.0.0.5:554/live"
+    assert "s3cr" not in str(listed) + str(one)
+    if "street" in sources:
+        assert sources["street"] == "rtsp://10.0.0.6/live"  # nothing to hide: unchanged
+
+
+def test_admin_reads_the_full_source_from_the_config(api_rtsp: Api) -> None:
+    body = api_rtsp.client.get("/api/config", headers=api_rtsp.auth("admin")).json()
+    assert "rtsp://viewer:s3cr%40t@10.0.0.5:554/live" in str(body)
+
+
 def test_camera_status_comes_from_the_bus(api: Api) -> None:
     api.bus.publish(make_camera_status("gate", "online", fps=4.8, last_frame_age_s=0.2, reconnects=3))
 

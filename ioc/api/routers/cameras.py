@@ -10,13 +10,17 @@ from ioc.api.auth import Principal, can_see_category
 from ioc.api.context import AppContext
 from ioc.api.deps import Ctx, CurrentUser
 from ioc.config.models import CameraConfig
+from ioc.ingest.sources import redact_source
 from ioc.messages import CameraStatus
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 
 
 def _view(camera: CameraConfig, camera_status: CameraStatus | None) -> dict[str, Any]:
+    """The camera for every role: the source's password is ``***`` (RTSP URLs often carry
+    credentials); admins read the full source from ``GET /api/config``."""
     body = camera.model_dump(mode="json")
+    body["source"] = redact_source(str(body["source"]))
     body["status"] = camera_status.model_dump(mode="json") if camera_status else None
     return body
 
