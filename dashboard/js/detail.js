@@ -4,7 +4,7 @@
 import * as api from "./api.js";
 import { byId, h, replaceChildren } from "./dom.js";
 import { detailChip, statusText } from "./feed.js";
-import { fmtDateTime, fmtNumber, fmtValue } from "./format.js";
+import { fmtDateTime, fmtNumber, fmtValue, parseTime } from "./format.js";
 import { label, localized, t } from "./i18n.js";
 
 /** Roles the server lets ack / assign / resolve (ioc/api/auth.py ACTING_ROLES). */
@@ -183,6 +183,19 @@ function snapshot(alert) {
   return h("img", { class: "detail-snapshot", src: alert.snapshot_url, alt: "", "data-testid": "detail-snapshot" });
 }
 
+/** A line crossing and the like: a single message whose ended_at is its started_at. */
+export function isInstant(alert) {
+  if (!alert.ended_at) return false;
+  const started = parseTime(alert.started_at);
+  const ended = parseTime(alert.ended_at);
+  return started !== null && ended !== null && started.getTime() === ended.getTime();
+}
+
+/** "Sự kiện" for an instant event, else the state ("Bắt đầu", "Đang diễn ra", "Đã kết thúc"). */
+export function stateText(alert) {
+  return isInstant(alert) ? t("state.event") : label("state", alert.state);
+}
+
 function fields(alert, state) {
   const rows = [
     ["field.camera", `${state.cameraName(alert.camera_id)} (${alert.camera_id})`],
@@ -190,11 +203,11 @@ function fields(alert, state) {
     ["field.rule_type", label("rule", alert.rule_type)],
     ["field.severity", label("severity", alert.severity)],
     ["field.category", label("category", alert.category)],
-    ["field.state", label("state", alert.state)],
+    ["field.state", stateText(alert)],
     ["field.status", label("status", alert.status)],
-    ["field.started_at", fmtDateTime(alert.started_at)],
+    [isInstant(alert) ? "field.at" : "field.started_at", fmtDateTime(alert.started_at)],
     ["field.updated_at", fmtDateTime(alert.updated_at)],
-    ["field.ended_at", alert.ended_at ? fmtDateTime(alert.ended_at) : null],
+    ["field.ended_at", alert.ended_at && !isInstant(alert) ? fmtDateTime(alert.ended_at) : null],
     ["field.object_class", alert.object_class ? label("obj", alert.object_class) : null],
     ["field.confidence", alert.confidence != null ? `${fmtNumber(alert.confidence * 100, 0)} %` : null],
     ["field.track_id", alert.track_id],

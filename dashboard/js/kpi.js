@@ -25,7 +25,7 @@ function sourceBlock(snap) {
     "section",
     { class: "kpi-source", "data-testid": "kpi-source", "data-source": snap.source },
     h("div", { class: "kpi-source-title" },
-      h("span", { text: label("category", snap.source) }),
+      h("span", { text: label("kpisource", snap.source) }),
       h("span", { text: fmtTime(snap.at) })),
     h("div", { class: "kpi-cards" }, ...(snap.values ?? []).map(card)),
     ...(snap.warnings ?? []).map((w) => h("div", { class: "kpi-warning", "data-testid": "kpi-warning",
@@ -33,14 +33,20 @@ function sourceBlock(snap) {
   );
 }
 
+/** A KPI unit in the wall's language ("min" → "phút"); others ("%", "km/h") as written. */
+export function unitText(unit) {
+  return t(`unit.${unit}`, {}, unit);
+}
+
 function card(value) {
-  const digits = Math.abs(value.value) >= 100 ? 0 : 1;
+  const digits = Math.abs(value.value ?? 0) >= 100 ? 0 : 1;
   return h(
     "div",
     { class: `kpi-card${value.warning ? " warn" : ""}`, "data-testid": "kpi-value", "data-key": value.key,
       "data-warning": value.warning ? "true" : "false" },
     h("div", { class: "kpi-label", text: localized(value.label) }),
     h("div", { class: "kpi-value" }, fmtNumber(value.value, digits),
-      value.unit ? h("span", { class: "kpi-unit", text: value.unit }) : null),
+      value.unit && value.value !== null && value.value !== undefined
+        ? h("span", { class: "kpi-unit", text: unitText(value.unit) }) : null),
   );
 }

@@ -132,6 +132,41 @@ def test_feed_count_comes_from_the_operations_kpi(
     assert run(modules_page, "state.js", body, snapshots) == count
 
 
+@pytest.mark.parametrize(
+    ("alert", "vi", "en"),
+    [
+        (
+            {"state": "start", "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:00+00:00"},
+            "Sự kiện",
+            "Event",
+        ),  # a line crossing: one instant, not a start
+        ({"state": "start", "started_at": "2026-01-01T00:00:00Z", "ended_at": None}, "Bắt đầu", "Started"),
+        (
+            {"state": "end", "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:09Z"},
+            "Đã kết thúc",
+            "Ended",
+        ),
+    ],
+)
+def test_instant_events_read_as_events(
+    modules_page: Page, alert: dict[str, object], vi: str, en: str
+) -> None:
+    got = run(
+        modules_page,
+        "detail.js",
+        """async (m, a) => {
+            const i18n = await import('/js/i18n.js');
+            const before = i18n.lang();
+            i18n.setLang("vi"); const vi = m.stateText(a);
+            i18n.setLang("en"); const en = m.stateText(a);
+            i18n.setLang(before);
+            return [vi, en];
+        }""",
+        alert,
+    )
+    assert got == [vi, en]
+
+
 def test_history_shows_a_republished_record_once(modules_page: Page) -> None:
     rows = [
         {"action": "ack", "at": "2026-01-01T00:00:05Z", "seq": None, "actor": "op1", "detail": {}},
@@ -183,6 +218,11 @@ def test_times_are_shown_in_hanoi(modules_page: Page, wire: str | None, shown: s
         ("camstate", "offline", "Mất kết nối", "Offline"),
         ("status", "resolved", "Đã xử lý", "Resolved"),
         ("severity", "critical", "Khẩn cấp", "Critical"),
+        ("severity", "warning", "Chú ý", "Warning"),  # not "Cảnh báo": that is the panel's title
+        ("kpisource", "operations", "Vận hành", "Operations"),
+        ("kpisource", "public_service", "Dịch vụ công", "Public service"),
+        ("kpisource", "field_report", "Phản ánh hiện trường", "Field report"),
+        ("unit", "min", "phút", "min"),
     ],
 )
 def test_labels_in_both_languages(modules_page: Page, prefix: str, value: str, vi: str, en: str) -> None:

@@ -77,7 +77,8 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
         "data-alert", "none"
     )
     expect(page.locator("[data-testid=map-marker][data-camera-id=junction-2]")).to_have_attribute(
-        "data-alert", "none"  # a line crossing is an instant info event: never open
+        "data-alert",
+        "none",  # a line crossing is an instant info event: never open
     )
     expect(page.locator("[data-testid=camera-tile][data-camera-id=gate-1]")).to_have_attribute(
         "data-alert", "critical"
@@ -119,6 +120,10 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
     expect(page.get_by_test_id("feed-count")).to_have_text("— đang mở")
     site.kpi("operations", {"open_alerts": ("Cảnh báo đang mở", "Open alerts", 789, None, False)})
     expect(page.get_by_test_id("feed-count")).to_have_text("789 đang mở")
+    operations = page.locator("[data-testid=kpi-source][data-source=operations]")
+    expect(operations.locator(".kpi-source-title")).to_contain_text("Vận hành")  # not "operations"
+    # The feed's message wraps to two lines instead of being cut after a few words.
+    assert page.locator(".alert-msg").first.evaluate("e => getComputedStyle(e).webkitLineClamp") == "2"
     _clock_shows_hanoi_time(page)
     screenshot(page, "wall-1920x1080-vi.png")
 
