@@ -234,8 +234,8 @@ function placeName(state, cameraId, kind, id) {
 }
 
 /**
- * Oldest first. An ack / assign / resolve re-publishes the alert's record, which the store also
- * files as a "message" row with the same state and time as the one before; show that event once.
+ * Oldest first. The store leaves out the record an ack / assign / resolve re-publishes; a
+ * "message" row with the same state and time as one before (history written by older servers) shows once.
  */
 export function dedupeHistory(rows) {
   const sorted = [...rows].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.seq ?? 0) - (b.seq ?? 0));

@@ -134,6 +134,19 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+REPUBLISH = "republish"
+"""History ``detail`` flag of a message that only re-sent the stored row after an operator action.
+The row stays (``/ws`` resumes by seq) but :meth:`Store.history` leaves it out: the action's own
+row already records who did what and when, and the re-sent record carries the alert's old
+``updated_at``, which would put it out of time order."""
+
+
+def is_republish(current: Alert | None, incoming: Alert) -> bool:
+    """``incoming`` is the stored row sent again with a new seq (what the API publishes after ack,
+    assign or resolve)."""
+    return current is not None and incoming.model_copy(update={"seq": current.seq}) == current
+
+
 def merge_message(current: Alert | None, incoming: Alert) -> Alert:
     """The row after ``incoming`` is stored: the newer content (by ``updated_at``, ties go to the
     incoming message) with the row's workflow fields and the incoming seq."""

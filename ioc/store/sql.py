@@ -18,6 +18,7 @@ from typing import Any
 
 from ioc.messages import Alert
 from ioc.store.base import (
+    REPUBLISH,
     Action,
     AlertQuery,
     HistoryEntry,
@@ -26,6 +27,7 @@ from ioc.store.base import (
     UserExistsError,
     UserRecord,
     apply_workflow,
+    is_republish,
     merge_message,
 )
 
@@ -159,8 +161,11 @@ class SqlStore(ABC):
             stored = self._q("SELECT body FROM alert_history WHERE seq = ?", (alert.seq,))
             if stored:
                 return Alert.model_validate_json(stored[0][0])
-            merged = merge_message(self._current(alert.id, lock=True), alert)
+            current = self._current(alert.id, lock=True)
+            merged = merge_message(current, alert)
             self._write_row(merged)
+            republish = is_republish(current, alert)
+            detail = {"state": alert.state.value} | ({REPUBLISH: True} if republish else {})
             self._q(
                 "INSERT INTO alert_history (alert_id, seq, action, at_ts, actor, detail, body) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -168,9 +173,9 @@ class SqlStore(ABC):
                     alert.id,
                     alert.seq,
                     Action.MESSAGE.value,
-                    ts(alert.updated_at),
+                    ts(datetime.now(UTC) if republish else alert.updated_at),
                     None,
-                    json.dumps({"state": alert.state.value}),
+                    json.dumps(detail),
                     merged.model_dump_json(),
                 ),
             )
@@ -215,7 +220,7 @@ class SqlStore(ABC):
                 "WHERE alert_id = ? ORDER BY id",
                 (alert_id,),
             )
-        return [
+        entries = [
             HistoryEntry(
                 alert_id=r[0],
                 action=Action(r[1]),
@@ -226,6 +231,7 @@ class SqlStore(ABC):
             )
             for r in rows
         ]
+        return [e for e in entries if not e.detail.get(REPUBLISH)]
 
     def prune_alerts(self, before: datetime, batch: int = 500) -> int:
         """Delete in batches, one short transaction each, so publishing never waits long."""

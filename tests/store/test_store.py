@@ -94,6 +94,31 @@ def test_actions_leave_an_audit_trail(store: Store) -> None:
     assert store.history(alert.id)[1].at == NOW
 
 
+def test_history_is_in_time_order_without_the_republished_records(store: Store) -> None:
+    """After each action the API publishes the stored row again (a new seq, the old updated_at):
+    /ws resume still gets it, the history does not list it out of order."""
+    alert = _save(store, make_alert(1), 1)
+    started = alert.started_at
+    for seq, (action, detail) in enumerate(
+        [(Action.ACK, {}), (Action.ASSIGN, {"assignee": "bao"}), (Action.RESOLVE, {})], start=2
+    ):
+        changed = store.apply_action(alert.id, action, "olga", started + timedelta(minutes=seq), detail)
+        _save(store, changed, seq)
+    end = make_alert(1, state="end", updated_at=started + timedelta(minutes=9), ended_at=started)
+    _save(store, end, 5)
+    history = store.history(alert.id)
+    assert [(h.action, h.seq) for h in history] == [
+        (Action.MESSAGE, 1),
+        (Action.ACK, None),
+        (Action.ASSIGN, None),
+        (Action.RESOLVE, None),
+        (Action.MESSAGE, 5),
+    ]
+    assert [h.at for h in history] == sorted(h.at for h in history)
+    assert [m.seq for m in store.messages_after(0, 10)] == [1, 2, 3, 4, 5]  # resume sees every seq
+    assert store.get_alert(alert.id).status is AlertStatus.RESOLVED  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     ("done", "action", "match"),
     [
