@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 COMMANDS: dict[str, str] = {
     "check": "ioc.config.check:check_command",
     "replay": "ioc.pipeline.replay:replay_command",
@@ -101,6 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _resolve(COMMANDS[args.command])(args)
     except KeyboardInterrupt:
         return 130
+    except ValidationError as exc:  # settings from IOC_* variables or flags
+        from ioc.api.settings_check import settings_error_lines
+
+        for line in settings_error_lines(exc):
+            print(f"ioc {args.command}: {line}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `ioc check f | head -1`
         sys.stderr.close()
         return 0

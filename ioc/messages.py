@@ -114,7 +114,7 @@ class CameraStatus(WireModel):
 class KpiValue(WireModel):
     key: str
     label: LocalizedText
-    value: float
+    value: float | None = Field(default=None, description="None: no value yet (shown as —)")
     unit: str | None = None
     warning: bool = False
 

@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     detect_max_batch: int = Field(
         1, ge=1, le=64, description="Frames per detector batch; 1 is fastest on CPU, raise it on a GPU"
     )
-    token_ttl_minutes: int = Field(720, gt=0, description="Lifetime of login tokens")
+    token_ttl_minutes: int = Field(
+        720, gt=0, le=5_270_400, description="Lifetime of login tokens (at most 10 years)"
+    )
 
     @property
     def snapshots_dir(self) -> Path:

@@ -30,7 +30,7 @@ MAX_ALERTS = 5000
 
 
 def _value(
-    key: str, vi: str, en: str, value: float, unit: str | None = None, warning: bool = False
+    key: str, vi: str, en: str, value: float | None, unit: str | None = None, warning: bool = False
 ) -> KpiValue:
     return KpiValue(key=key, label=LocalizedText(vi=vi, en=en), value=value, unit=unit, warning=warning)
 
@@ -86,17 +86,14 @@ def operations_kpis(alerts: Sequence[Alert], now: datetime, overdue_after: timed
             round(100 * len(handled) / len(to_handle), 1) if to_handle else 100.0,
             unit="%",
         ),
+        _value(
+            "mean_ack_minutes_24h",
+            "Thời gian xác nhận trung bình",
+            "Mean time to acknowledge",
+            round(statistics.fmean(ack_minutes), 1) if ack_minutes else None,
+            unit="min",
+        ),
     )
-    if ack_minutes:
-        values += (
-            _value(
-                "mean_ack_minutes_24h",
-                "Thời gian xác nhận trung bình",
-                "Mean time to acknowledge",
-                round(statistics.fmean(ack_minutes), 1),
-                unit="min",
-            ),
-        )
     warnings = (
         (
             LocalizedText(
