@@ -13,16 +13,13 @@ crossing) is not open and never overdue.
 
 from __future__ import annotations
 
-import logging
 import statistics
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from ioc.messages import Alert, AlertState, AlertStatus, KpiSnapshot, KpiValue, LocalizedText, Severity
+from ioc.periodic import PeriodicThread
 from ioc.store.base import AlertQuery, Store
-
-logger = logging.getLogger(__name__)
 
 SOURCE = "operations"
 WINDOW = timedelta(hours=24)
@@ -119,7 +116,7 @@ def load_alerts(store: Store, now: datetime) -> list[Alert]:
     return list(by_id.values())
 
 
-class OperationsKpiPublisher:
+class OperationsKpiPublisher(PeriodicThread):
     """A thread publishing :func:`operations_kpis` at start and then every ``interval_seconds``."""
 
     def __init__(
@@ -131,35 +128,17 @@ class OperationsKpiPublisher:
         overdue_after: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__("kpi-operations", interval_seconds)
         self._store = store
         self._publish = publish
-        self._interval = interval_seconds
         self._overdue_after = overdue_after
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kpi-operations", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+    def run_once(self) -> KpiSnapshot:
+        return self.publish_once()
 
     def publish_once(self) -> KpiSnapshot:
         now = self._clock()
         snapshot = operations_kpis(load_alerts(self._store, now), now, self._overdue_after)
         self._publish(snapshot)
         return snapshot
-
-    def _run(self) -> None:
-        self._safe_publish()
-        while not self._stop.wait(self._interval):
-            self._safe_publish()
-
-    def _safe_publish(self) -> None:
-        try:
-            self.publish_once()
-        except Exception:
-            logger.exception("operations KPIs failed; retrying in %.0f s", self._interval)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ioc.config.models import RetentionConfig
+from ioc.periodic import PeriodicThread
 from ioc.store.base import Store
 
 logger = logging.getLogger(__name__)
@@ -110,35 +110,17 @@ def prune_once(
     return PruneResult(alerts, by_age, by_size, left)
 
 
-class RetentionWorker:
+class RetentionWorker(PeriodicThread):
     """A thread that runs :func:`prune_once` at start and then every ``interval_seconds``."""
 
     def __init__(self, store: Store, snapshots_dir: Path, config: RetentionConfig) -> None:
+        super().__init__("retention", config.interval_seconds)
         self._store = store
         self._dir = snapshots_dir
         self._config = config
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        self._pass()
-        while not self._stop.wait(self._config.interval_seconds):
-            self._pass()
-
-    def _pass(self) -> None:
-        try:
-            result = prune_once(self._store, self._dir, self._config)
-        except Exception:
-            logger.exception("retention pass failed; retrying in %.0f s", self._config.interval_seconds)
-            return
+    def run_once(self) -> PruneResult:
+        result = prune_once(self._store, self._dir, self._config)
         if result.alerts or result.snapshots_by_age or result.snapshots_by_size:
             logger.info(
                 "retention: pruned %d alerts, %d old snapshots, %d snapshots over budget (%d bytes left)",
@@ -147,3 +129,4 @@ class RetentionWorker:
                 result.snapshots_by_size,
                 result.snapshot_bytes_left,
             )
+        return result
