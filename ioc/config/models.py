@@ -7,6 +7,7 @@ editing its rules. Loading (YAML line numbers, ``defaults:`` merge) lives in ``l
 from __future__ import annotations
 
 from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -223,8 +224,21 @@ class RetentionConfig(Strict):
 
 class SiteConfig(Strict):
     name: str = Field("IOC", description="Shown on the dashboard")
+    timezone: str = Field(
+        "Asia/Ho_Chi_Minh", description="IANA time zone of the times drawn on snapshots and live tiles"
+    )
     map_center: Location | None = Field(None, description="Map centre; default: the cameras' centroid")
 
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            expected = "expected an IANA name such as 'Asia/Ho_Chi_Minh'"
+            raise ValueError(f"unknown time zone {v!r}: {expected}") from None
+        return v
 
 class IocConfig(Strict):
     site: SiteConfig = Field(default_factory=SiteConfig)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import cv2
@@ -130,9 +130,21 @@ def _highlight(image: Image, pen: _Pen, hit: RuleHit, severity: Severity) -> Non
     pen.label(image, text, (p1[0], below if below < pen.h else p1[1] - pen.thick), color)
 
 
-def _header(image: Image, pen: _Pen, camera: CameraConfig, frame: Frame, hit: RuleHit | None) -> None:
-    """A dark strip across the top: camera, rule, UTC time; the text shrinks to fit the width."""
-    when = datetime.fromtimestamp(frame.wall_time, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _clock_text(wall_time: float, tz: tzinfo) -> str:
+    """``2026-11-24 12:08:48 UTC+07:00`` (``UTC`` when the zone has no offset)."""
+    local = datetime.fromtimestamp(wall_time, tz=tz)
+    offset = local.utcoffset() or timedelta(0)
+    if not offset:
+        return local.strftime("%Y-%m-%d %H:%M:%S UTC")
+    sign, minutes = ("+" if offset > timedelta(0) else "-"), int(abs(offset).total_seconds()) // 60
+    return local.strftime("%Y-%m-%d %H:%M:%S") + f" UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _header(
+    image: Image, pen: _Pen, camera: CameraConfig, frame: Frame, hit: RuleHit | None, tz: tzinfo
+) -> None:
+    """A dark strip across the top: camera, rule, local time; the text shrinks to fit the width."""
+    when = _clock_text(frame.wall_time, tz)
     parts = [camera.id, *([f"{hit.rule_type} / {hit.rule_id}"] if hit else []), when]
     text = "  |  ".join(parts)
     margin = 6 * pen.thin
@@ -147,8 +159,15 @@ def _header(image: Image, pen: _Pen, camera: CameraConfig, frame: Frame, hit: Ru
     cv2.putText(image, text, org, FONT, scale, TEXT_COLOR, pen.font_thick, cv2.LINE_AA)
 
 
-def annotate(frame: Frame, dets: Detections, camera: CameraConfig, highlight: RuleHit | None = None) -> Image:
-    """A copy of ``frame.image`` with zones, lines, every box, the highlighted hit and a header."""
+def annotate(
+    frame: Frame,
+    dets: Detections,
+    camera: CameraConfig,
+    highlight: RuleHit | None = None,
+    tz: tzinfo = UTC,
+) -> Image:
+    """A copy of ``frame.image`` with zones, lines, every box, the highlighted hit and a header
+    whose clock is in ``tz`` (the site's time zone)."""
     pen = _Pen(frame.image)
     image = frame.image.copy()
     _zones(image, pen, camera)
@@ -157,15 +176,21 @@ def annotate(frame: Frame, dets: Detections, camera: CameraConfig, highlight: Ru
     if highlight is not None:
         rule = next((r for r in camera.rules if r.id == highlight.rule_id), None)
         _highlight(image, pen, highlight, rule.severity if rule else Severity.WARNING)
-    _header(image, pen, camera, frame, highlight)
+    _header(image, pen, camera, frame, highlight, tz)
     return image
 
 
 class SnapshotWriter:
     """Writes annotated JPEGs under ``root/<camera>/<yyyy-mm-dd>/`` and returns their URLs."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tz: tzinfo = UTC) -> None:
         self._root = root
+        self._tz = tz
+
+    @property
+    def tz(self) -> tzinfo:
+        """The time zone of the clock drawn on snapshots (folders stay by UTC date)."""
+        return self._tz
 
     @property
     def root(self) -> Path:
@@ -185,7 +210,7 @@ class SnapshotWriter:
         name = f"{alert_id}-{state}.jpg"
         path = self._root / camera.id / day / name
         try:
-            image = annotate(frame, dets, camera, hit)
+            image = annotate(frame, dets, camera, hit, self._tz)
             ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
             if not ok:
                 raise ValueError("JPEG encoder refused the image")

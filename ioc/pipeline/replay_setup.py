@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ioc.config.loader import ConfigError, load_config
 from ioc.config.models import CameraConfig, IocConfig
@@ -32,11 +33,13 @@ class ReplayJob:
 
 def prepare(args: argparse.Namespace) -> ReplayJob:
     settings = load_settings(data_dir=args.data_dir) if args.data_dir is not None else load_settings()
-    camera = _camera(_config(args.config), args.camera, args.config)
+    config = _config(args.config)
+    camera = _camera(config, args.camera, args.config)
     info = _probe(args.source)
     start_time = parse_start_time(args.start_time)
     events_out = _events_out(args.events_out)
-    snapshots = None if args.no_snapshots else SnapshotWriter(settings.snapshots_dir)
+    tz = ZoneInfo(config.site.timezone)
+    snapshots = None if args.no_snapshots else SnapshotWriter(settings.snapshots_dir, tz)
     detector = _detector(camera, settings)
     return ReplayJob(camera, args.source, info, start_time, events_out, snapshots, detector)
 

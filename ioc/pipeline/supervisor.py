@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from ioc.bus.base import Message
 from ioc.config.models import CameraConfig, DetectConfig, IocConfig
@@ -184,7 +185,7 @@ class Engine:
                 self._detectors[key] = self._detector_factory(camera.detect, self._settings)
 
     def _open_snapshots(self) -> None:
-        self._snapshots = SnapshotWriter(self._settings.snapshots_dir)
+        self._snapshots = SnapshotWriter(self._settings.snapshots_dir, ZoneInfo(self._config.site.timezone))
 
     def _close_snapshots(self) -> None:
         self._snapshots = None

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 import cv2
 import numpy as np
@@ -82,8 +83,10 @@ class CameraWorker:
         stamp_source_time: bool = False,
         queue_size: int = QUEUE_SIZE,
         clock: Callable[[], float] = time.monotonic,
+        tz: tzinfo = UTC,
     ) -> None:
         self._camera = camera
+        self._tz = tz
         self._tracker = tracker
         self._rules = rules
         self._lifecycle = lifecycle
@@ -128,6 +131,7 @@ class CameraWorker:
             lifecycle=AlertLifecycle(camera, snapshots),
             publish=publish,
             stamp_source_time=stamp_source_time,
+            tz=snapshots.tz if snapshots is not None else UTC,
         )
 
     @property
@@ -274,7 +278,7 @@ class CameraWorker:
             )
             if tile is not None and fresh:
                 return tile.jpeg
-            image = annotate(latest.frame, latest.detections, self._camera)
+            image = annotate(latest.frame, latest.detections, self._camera, tz=self._tz)
             ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, TILE_JPEG_QUALITY])
             if not ok:
                 logger.warning("camera %s: could not encode the live tile", self.camera_id)

@@ -346,3 +346,14 @@ cameras:
         "cameras[0].rules[1].line: unknown line 'missing'; defined: ['l'] (line 9)",
         "cameras[0].rules[2].classes: ['bus'] not in detect.classes ['person'] (line 10)",
     ]
+
+
+def test_site_time_zone_is_checked() -> None:
+    good = parse_config(ISSUE_YAML, "ok.yaml")
+    assert good.site.timezone == "Asia/Ho_Chi_Minh"
+    with pytest.raises(ConfigError) as caught:
+        parse_config("site: {timezone: Mars/Olympus}\n" + ISSUE_YAML, "tz.yaml")
+    assert caught.value.errors == [
+        "site.timezone: unknown time zone 'Mars/Olympus': expected an IANA name such as"
+        " 'Asia/Ho_Chi_Minh' (line 1)"
+    ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -84,3 +85,20 @@ def test_annotate_without_zones_or_detections() -> None:
     out = annotate(frame, Detections.empty(), make_camera())
     assert out.shape == frame.image.shape
     assert np.array_equal(out[100:], frame.image[100:])  # only the header changed
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("UTC", "2026-11-24 05:08:48 UTC"),
+        ("Asia/Ho_Chi_Minh", "2026-11-24 12:08:48 UTC+07:00"),
+        ("America/Sao_Paulo", "2026-11-24 02:08:48 UTC-03:00"),
+    ],
+)
+def test_header_clock_is_in_the_site_time_zone(zone: str, expected: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from ioc.events.snapshot import _clock_text
+
+    wall = datetime(2026, 11, 24, 5, 8, 48, tzinfo=UTC).timestamp()
+    assert _clock_text(wall, ZoneInfo(zone)) == expected
