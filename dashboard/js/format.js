@@ -1,9 +1,22 @@
-// Times are shown in the site's zone (Asia/Ho_Chi_Minh) whatever the browser's zone is.
+// Times are shown in the site's zone (site.timezone from GET /api/site; Asia/Ho_Chi_Minh until it
+// answers) whatever the browser's zone is.
 import { lang, t } from "./i18n.js";
 
-export const SITE_TZ = "Asia/Ho_Chi_Minh";
+let siteTz = "Asia/Ho_Chi_Minh";
 
 const formatters = new Map();
+
+/** Use the site's IANA time zone for every time on the wall. */
+export function setSiteTimeZone(zone) {
+  if (!zone || zone === siteTz) return;
+  try {
+    new Intl.DateTimeFormat("en-GB", { timeZone: zone });
+  } catch {
+    return; // a zone this browser does not know: keep the current one
+  }
+  siteTz = zone;
+  formatters.clear();
+}
 
 function formatter(kind) {
   const key = `${lang()}:${kind}`;
@@ -17,7 +30,7 @@ function formatter(kind) {
         hourCycle: "h23",
       },
     }[kind];
-    formatters.set(key, new Intl.DateTimeFormat(locale, { ...options, timeZone: SITE_TZ }));
+    formatters.set(key, new Intl.DateTimeFormat(locale, { ...options, timeZone: siteTz }));
   }
   return formatters.get(key);
 }

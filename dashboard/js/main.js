@@ -7,6 +7,7 @@ import { AlertDetail } from "./detail.js";
 import { byId } from "./dom.js";
 import { AlertFeed } from "./feed.js";
 import { Header } from "./header.js";
+import { setSiteTimeZone } from "./format.js";
 import { applyStatic, lang, onLangChange, setLang, t, toggleLang } from "./i18n.js";
 import { KpiPanel } from "./kpi.js";
 import { LiveSocket } from "./live.js";
@@ -50,6 +51,7 @@ async function loadSiteName() {
     const res = await fetch("/api/site", { credentials: "same-origin" });
     if (!res.ok) return;
     const site = await res.json();
+    if (site && site.timezone) setSiteTimeZone(site.timezone);
     if (site && site.name) {
       for (const el of document.querySelectorAll(".site-name")) el.textContent = site.name;
       document.title = `${site.name} — ${t("app.title")}`;

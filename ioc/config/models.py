@@ -225,7 +225,7 @@ class RetentionConfig(Strict):
 class SiteConfig(Strict):
     name: str = Field("IOC", description="Shown on the dashboard")
     timezone: str = Field(
-        "Asia/Ho_Chi_Minh", description="IANA time zone of the times drawn on snapshots and live tiles"
+        "Asia/Ho_Chi_Minh", description="IANA time zone of snapshots, live tiles and the wall clock"
     )
     map_center: Location | None = Field(None, description="Map centre; default: the cameras' centroid")
 

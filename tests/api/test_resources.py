@@ -226,4 +226,5 @@ def test_site_is_public_with_a_centroid_map_centre(tmp_path: Path) -> None:
         assert api.client.get("/api/site").json() == {
             "name": "Vị Thanh",
             "map_center": {"lat": 9.5, "lon": 105.5},
+            "timezone": "Asia/Ho_Chi_Minh",
         }

@@ -210,6 +210,21 @@ def test_times_are_shown_in_hanoi(modules_page: Page, wire: str | None, shown: s
     assert run(modules_page, "format.js", "(m, v) => m.fmtDateTime(v)", wire) == shown
 
 
+def test_site_time_zone_from_the_server_is_used(modules_page: Page) -> None:
+    body = """(m, v) => {
+        const shown = [];
+        m.setSiteTimeZone("Europe/London");
+        shown.push(m.fmtDateTime(v));
+        m.setSiteTimeZone("Not/AZone");  // unknown: keeps London
+        shown.push(m.fmtDateTime(v));
+        m.setSiteTimeZone("Asia/Ho_Chi_Minh");
+        shown.push(m.fmtDateTime(v));
+        return shown;
+    }"""
+    got = run(modules_page, "format.js", body, "2026-01-01T00:00:00Z")
+    assert got == ["01/01 00:00:00", "01/01 00:00:00", "01/01 07:00:00"]
+
+
 @pytest.mark.parametrize(
     ("prefix", "value", "vi", "en"),
     [

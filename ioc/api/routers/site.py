@@ -1,4 +1,4 @@
-"""The site the dashboard shows (name, map centre). Public: the login screen shows the name."""
+"""The site the dashboard shows (name, map centre, time zone). Public: the login screen shows the name."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from ioc.api.deps import Ctx
-from ioc.config.models import Location
+from ioc.config.models import Location, SiteConfig
 
 router = APIRouter(prefix="/api", tags=["site"])
 
@@ -14,6 +14,7 @@ router = APIRouter(prefix="/api", tags=["site"])
 class Site(BaseModel):
     name: str
     map_center: Location | None
+    timezone: str
 
 
 @router.get("/site")
@@ -21,11 +22,11 @@ def site(ctx: Ctx) -> Site:
     """``map_center`` is the configured centre, else the centroid of the cameras with a location."""
     config = ctx.live.config
     if config is None:
-        return Site(name="IOC", map_center=None)
+        return Site(name="IOC", map_center=None, timezone=SiteConfig().timezone)
     center = config.site.map_center
     located = [c.location for c in config.cameras if c.location is not None]
     if center is None and located:
         center = Location(
             lat=sum(p.lat for p in located) / len(located), lon=sum(p.lon for p in located) / len(located)
         )
-    return Site(name=config.site.name, map_center=center)
+    return Site(name=config.site.name, map_center=center, timezone=config.site.timezone)
