@@ -39,6 +39,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise CliError("; ".join(exc.lines)) from None
 
 
+def _require_store(settings: Settings) -> None:
+    """Only ``users add`` may create the SQLite store; elsewhere a missing one is a typo'd path."""
+    if settings.database_url is None:
+        path = settings.data_dir / "ioc.db"
+        if not path.is_file():
+            raise CliError(
+                f"no user store at {path}: check --data-dir / IOC_DATA_DIR, "
+                "or start `ioc serve` (or `ioc users add`) there first"
+            )
+
+
 def _password(args: argparse.Namespace) -> tuple[str, bool]:
     """(password, generated). Given → used; a terminal → prompted twice; otherwise generated."""
     if args.password is not None:
@@ -91,7 +102,12 @@ def users_command(args: argparse.Namespace) -> int:
         print(f"ioc users: {exc}", file=sys.stderr)
         return 2
     try:
+        if args.action != "add":
+            _require_store(settings)
         store = open_store(settings)
+    except CliError as exc:
+        print(f"ioc users: {exc}", file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(f"ioc users: {exc}", file=sys.stderr)
         return 2
@@ -120,7 +136,11 @@ def token_command(args: argparse.Namespace) -> int:
         )
         return 1
     try:
+        _require_store(settings)
         store = open_store(settings)
+    except CliError as exc:
+        print(f"ioc token: {exc}", file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(f"ioc token: {exc}", file=sys.stderr)
         return 2

@@ -84,6 +84,10 @@ def test_generated_password_passwd_and_remove(tmp_path: Path, capsys: pytest.Cap
 def test_cli_errors_are_one_clear_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
+    assert (
+        ioc(capsys, "users", "add", "keeper", "--password", "keeper-pass", "--data-dir", str(tmp_path))[0]
+        == 0
+    )
     code, _, err = ioc(capsys, *argv, "--data-dir", str(tmp_path))
     assert code == 1
     assert message in err and "Traceback" not in err
@@ -273,3 +277,22 @@ def test_websocket_tokens_are_redacted_from_server_logs() -> None:
     )
     assert RedactTokens().filter(record)
     assert record.getMessage() == '127.0.0.1:5555 - "WebSocket /ws?token=***&last_seq=4" [accepted]'
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["users", "list"],
+        ["users", "remove", "lan"],
+        ["users", "passwd", "lan", "--password", "x" * 8],
+        ["token", "lan"],
+    ],
+)
+def test_a_mistyped_data_dir_is_refused_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    typo = tmp_path / "dat"
+    code, out, err = ioc(capsys, *argv, "--data-dir", str(typo))
+    assert code == 1 and out == ""
+    assert f"no user store at {typo / 'ioc.db'}" in err and len(err.strip().splitlines()) == 1
+    assert not typo.exists()
