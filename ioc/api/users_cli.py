@@ -27,7 +27,11 @@ MAX_TOKEN_MINUTES = 10 * 366 * 24 * 60
 
 
 class CliError(Exception):
-    pass
+    """A one-line message for the user and the exit status it ends with."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -36,7 +40,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     try:
         return checked_settings(data_dir=data_dir) if data_dir is not None else checked_settings()
     except SettingsError as exc:
-        raise CliError("; ".join(exc.lines)) from None
+        raise CliError("; ".join(exc.lines), code=2) from None
 
 
 def _require_store(settings: Settings) -> None:
@@ -48,6 +52,16 @@ def _require_store(settings: Settings) -> None:
                 f"no user store at {path}: check --data-dir / IOC_DATA_DIR, "
                 "or start `ioc serve` (or `ioc users add`) there first"
             )
+
+
+def _open(settings: Settings, *, must_exist: bool) -> Store:
+    """The user store; ``CliError`` when it is missing (exit 1) or cannot be opened (exit 2)."""
+    if must_exist:
+        _require_store(settings)
+    try:
+        return open_store(settings)
+    except StoreError as exc:
+        raise CliError(str(exc), code=2) from None
 
 
 def _password(args: argparse.Namespace) -> tuple[str, bool]:
@@ -97,20 +111,10 @@ def _run(store: Store, args: argparse.Namespace) -> None:
 
 def users_command(args: argparse.Namespace) -> int:
     try:
-        settings = _settings(args)
+        store = _open(_settings(args), must_exist=args.action != "add")
     except CliError as exc:
         print(f"ioc users: {exc}", file=sys.stderr)
-        return 2
-    try:
-        if args.action != "add":
-            _require_store(settings)
-        store = open_store(settings)
-    except CliError as exc:
-        print(f"ioc users: {exc}", file=sys.stderr)
-        return 1
-    except StoreError as exc:
-        print(f"ioc users: {exc}", file=sys.stderr)
-        return 2
+        return exc.code
     try:
         _run(store, args)
     except (CliError, StoreError) as exc:
@@ -126,7 +130,7 @@ def token_command(args: argparse.Namespace) -> int:
         settings = _settings(args)
     except CliError as exc:
         print(f"ioc token: {exc}", file=sys.stderr)
-        return 2
+        return exc.code
     minutes = args.minutes if args.minutes is not None else settings.token_ttl_minutes
     what = "--minutes" if args.minutes is not None else "IOC_TOKEN_TTL_MINUTES"
     if not 0 < minutes <= MAX_TOKEN_MINUTES:
@@ -136,14 +140,10 @@ def token_command(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        _require_store(settings)
-        store = open_store(settings)
+        store = _open(settings, must_exist=True)
     except CliError as exc:
         print(f"ioc token: {exc}", file=sys.stderr)
-        return 1
-    except StoreError as exc:
-        print(f"ioc token: {exc}", file=sys.stderr)
-        return 2
+        return exc.code
     try:
         user = store.get_user(args.username)
     finally:
