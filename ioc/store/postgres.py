@@ -25,7 +25,7 @@ class PostgresStore(SqlStore):
     def __init__(self, url: str) -> None:
         super().__init__()
         try:
-            self._conn = psycopg.connect(url, autocommit=True)
+            self._conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
         self._create_schema()
@@ -36,15 +36,6 @@ class PostgresStore(SqlStore):
 
     def _begin(self) -> None:
         self._conn.execute("BEGIN")
-
-    def _commit(self) -> None:
-        self._conn.execute("COMMIT")
-
-    def _rollback(self) -> None:
-        self._conn.execute("ROLLBACK")
-
-    def _close(self) -> None:
-        self._conn.close()
 
 
 def _redact(url: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ioc.messages import Alert
 from ioc.store.base import (
@@ -71,10 +71,19 @@ def from_ts(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
 
 
+class _Connection(Protocol):
+    """What both engines' connections (sqlite3, psycopg in autocommit mode) offer the base class."""
+
+    def execute(self, sql: str, /) -> object: ...
+
+    def close(self) -> None: ...
+
+
 class SqlStore(ABC):
     """Every statement runs under one lock: one writer at a time, reads never see half a write."""
 
     dialect: Dialect
+    _conn: _Connection
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -86,14 +95,14 @@ class SqlStore(ABC):
     @abstractmethod
     def _begin(self) -> None: ...
 
-    @abstractmethod
-    def _commit(self) -> None: ...
+    def _commit(self) -> None:
+        self._conn.execute("COMMIT")
 
-    @abstractmethod
-    def _rollback(self) -> None: ...
+    def _rollback(self) -> None:
+        self._conn.execute("ROLLBACK")
 
-    @abstractmethod
-    def _close(self) -> None: ...
+    def _close(self) -> None:
+        self._conn.close()
 
     # -- helpers ----------------------------------------------------------------------------------
     def _sql(self, sql: str) -> str:

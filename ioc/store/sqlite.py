@@ -29,7 +29,7 @@ class SqliteStore(SqlStore):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         _make_private(path)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn: sqlite3.Connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
@@ -40,15 +40,6 @@ class SqliteStore(SqlStore):
 
     def _begin(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
-
-    def _commit(self) -> None:
-        self._conn.execute("COMMIT")
-
-    def _rollback(self) -> None:
-        self._conn.execute("ROLLBACK")
-
-    def _close(self) -> None:
-        self._conn.close()
 
 
 def _make_private(path: Path) -> None:
