@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--data-dir", type=Path, default=None)
     s.add_argument("--no-engine", action="store_true", help="API only (camera workers run elsewhere)")
+    s.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate: serve HTTPS (IOC_TLS_CERT)")
+    s.add_argument("--tls-key", type=Path, default=None, help="PEM private key (IOC_TLS_KEY)")
 
     u = sub.add_parser("users", help="manage users")
     u.add_argument("action", choices=["add", "list", "passwd", "remove"])

@@ -6,9 +6,10 @@ Built by ``load_settings()`` and passed down; no module-level instance.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,44 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(
         720, gt=0, le=5_270_400, description="Lifetime of login tokens (at most 10 years)"
     )
+    session_idle_minutes: int = Field(
+        60,
+        ge=0,
+        le=5_270_400,
+        description="A login session unused this long ends (an open /ws keeps it in use); 0: no idle limit",
+    )
+    login_slowdown_after: int = Field(
+        3, ge=1, le=1000, description="Failed logins (per user, per address) before each next try must wait"
+    )
+    login_lock_after: int = Field(
+        10, ge=1, le=10000, description="Failed logins (per user, per address) that lock logins for a while"
+    )
+    login_lock_minutes: float = Field(
+        15, gt=0, le=1440, description="How long a login lock lasts (and how long failures are remembered)"
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto", description="Secure flag on the session cookie; auto: when the request came over HTTPS"
+    )
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="Comma-separated addresses whose X-Forwarded-For/-Proto headers are believed ('*': any)",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated extra Origins allowed on /ws (the server's own origin always is)",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, le=1_073_741_824, description="Largest request body accepted (413 above)"
+    )
+    tls_cert: Path | None = Field(None, description="PEM certificate: serve HTTPS (with tls_key)")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
 
     @property
     def snapshots_dir(self) -> Path:

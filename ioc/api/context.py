@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ioc.api.sessions import RevocationWatch, SessionStore
+from ioc.api.throttle import LoginThrottle
 from ioc.bus.base import ServerBus
 from ioc.config.models import IocConfig
 from ioc.messages import CameraStatus, Category, KpiSnapshot
@@ -28,6 +30,8 @@ class ApiOptions:
     heartbeat_seconds: float = 10.0
     ws_queue_size: int = 256
     ws_close_timeout_seconds: float = 2.0
+    revocation_poll_seconds: float = 0.25
+    session_recheck_seconds: float = 30.0
 
 
 class LiveState:
@@ -80,8 +84,15 @@ class AppContext:
     store: Store
     secret: str
     live: LiveState
+    sessions: SessionStore
+    throttle: LoginThrottle
+    revocations: RevocationWatch
     engine: EngineView | None = None
     options: ApiOptions = field(default_factory=ApiOptions)
+
+    @property
+    def idle_seconds(self) -> float:
+        return self.settings.session_idle_minutes * 60.0
 
     def camera_statuses(self) -> dict[str, CameraStatus]:
         statuses = self.live.statuses()

@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import errno
 import logging
-import re
 import signal
 import socket
 import sys
@@ -30,6 +29,7 @@ from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
 from ioc.config.models import IocConfig
 from ioc.kpi.operations import OperationsKpiPublisher
+from ioc.redact import redact_text
 from ioc.settings import Settings
 from ioc.store import StoreError, open_store
 
@@ -37,14 +37,15 @@ logger = logging.getLogger(__name__)
 
 
 class RedactTokens(logging.Filter):
-    """Uvicorn logs WebSocket paths with their query string; keep ``?token=…`` out of the logs."""
-
-    _pattern = re.compile(r"(token=)[^&\s\"]+")
+    """Uvicorn logs request paths with their query string (``/ws?token=…``) and errors may quote
+    URLs: every string argument goes through :func:`ioc.redact.redact_text`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
         if record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a for a in args)
+            record.args = tuple(redact_text(a) if isinstance(a, str) else a for a in args)
         return True
 
 
@@ -59,11 +60,34 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         ("host", "host"),
         ("port", "port"),
         ("data_dir", "data_dir"),
+        ("tls_cert", "tls_cert"),
+        ("tls_key", "tls_key"),
     ):
         value = getattr(args, arg, None)
         if value is not None:
             overrides[name] = value
     return checked_settings(**overrides)
+
+
+def check_tls(settings: Settings) -> None:
+    """Both or neither of tls_cert / tls_key, each a readable PEM file with the right content, and
+    the pair matching; raises ``SettingsError`` naming the problem (never a traceback at start)."""
+    cert, key = settings.tls_cert, settings.tls_key
+    if cert is None and key is None:
+        return
+    if cert is None or key is None:
+        raise SettingsError(["--tls-cert and --tls-key (IOC_TLS_CERT, IOC_TLS_KEY) go together: give both"])
+    import ssl
+
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise SettingsError([f"{flag} {path}: no such file"])
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise SettingsError(
+            [f"--tls-cert {cert} / --tls-key {key}: not a matching PEM certificate and key ({exc})"]
+        ) from None
 
 
 def load_optional_config(path: Path, required: bool) -> IocConfig | None:
@@ -103,6 +127,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     try:
         settings = settings_from_args(args)
+        check_tls(settings)
     except SettingsError as exc:
         for line in exc.lines:
             print(f"ioc serve: {line}", file=sys.stderr)
@@ -181,13 +206,18 @@ def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:
             log_level="info",
             lifespan="on",
             timeout_graceful_shutdown=5,
+            proxy_headers=False,  # the app applies X-Forwarded-* from IOC_TRUSTED_PROXIES itself
+            ws_max_size=65_536,
+            ssl_certfile=settings.tls_cert,
+            ssl_keyfile=settings.tls_key,
         )
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise _Stopped(signum)
 
-    url = f"http://{_display_host(settings.host)}:{settings.port}/"
+    scheme = "https" if settings.tls_cert is not None else "http"
+    url = f"{scheme}://{_display_host(settings.host)}:{settings.port}/"
     finished = threading.Event()
     announcer = threading.Thread(
         target=_announce_when_started, args=(server, url, finished), name="serve-announce", daemon=True

@@ -20,8 +20,12 @@ Coord = Annotated[float, Field(ge=0.0, le=1.0)]
 NormPoint = tuple[Coord, Coord]
 
 
+MAX_TEXT = 2048
+"""Longest string anywhere in the config (names, sources, paths); lists have their own limits."""
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, str_max_length=MAX_TEXT)
 
 
 def _check_classes(classes: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -49,6 +53,7 @@ class DetectConfig(Strict):
     classes: tuple[str, ...] = Field(
         ("person", "bicycle", "car", "motorcycle", "bus", "truck"),
         min_length=1,
+        max_length=80,
         description="COCO class names to detect",
     )
     recheck_seconds: float = Field(
@@ -80,7 +85,9 @@ class AlertConfig(Strict):
 class Zone(Strict):
     id: Id
     name: str | None = Field(None, description="Display name")
-    polygon: tuple[NormPoint, ...] = Field(..., description="Normalised [[x, y], ...], at least 3 points")
+    polygon: tuple[NormPoint, ...] = Field(
+        ..., max_length=1000, description="Normalised [[x, y], ...], at least 3 points"
+    )
 
     @field_validator("polygon")
     @classmethod
@@ -161,9 +168,9 @@ class CameraConfig(Strict):
     detect: DetectConfig = Field(default_factory=DetectConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
-    zones: tuple[Zone, ...] = ()
-    lines: tuple[Line, ...] = ()
-    rules: tuple[Rule, ...] = ()
+    zones: tuple[Zone, ...] = Field((), max_length=256)
+    lines: tuple[Line, ...] = Field((), max_length=256)
+    rules: tuple[Rule, ...] = Field((), max_length=256)
 
     @field_validator("source")
     @classmethod
@@ -243,7 +250,7 @@ class SiteConfig(Strict):
 class IocConfig(Strict):
     site: SiteConfig = Field(default_factory=SiteConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
-    cameras: tuple[CameraConfig, ...] = Field(..., min_length=1, description="The cameras")
+    cameras: tuple[CameraConfig, ...] = Field(..., min_length=1, max_length=1000, description="The cameras")
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Self:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import av
 import av.error
@@ -24,6 +24,7 @@ import numpy.typing as npt
 from av.container import InputContainer
 from av.video.frame import VideoFrame
 
+from ioc.redact import redact_url
 from ioc.types import Frame
 
 logger = logging.getLogger(__name__)
@@ -84,14 +85,9 @@ def file_path(source: str) -> Path:
 
 
 def redact_source(source: str) -> str:
-    """The source with any password replaced by ``***`` (for logs, errors and statuses)."""
-    if "://" not in source or "@" not in source:
-        return source
-    parts = urlsplit(source)
-    if parts.password is None:
-        return source
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The source with its password and sensitive query values replaced by ``***`` (for logs,
+    errors and statuses); the rule is :func:`ioc.redact.redact_url`."""
+    return redact_url(source)
 
 
 def _options(kind: SourceKind, socket_timeout_s: float) -> dict[str, str]:

@@ -15,7 +15,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "Not ready: a check failed (same body)"}})
 def readyz(ctx: Ctx, response: Response) -> dict[str, object]:
     checks = {"store": ctx.store.ping()}
     ready = all(checks.values())
