@@ -102,12 +102,23 @@ def redact_url(url: str) -> str:
     return rebuilt
 
 
+_TRAILING = ".,:;)]}"
+"""Punctuation after a URL (or a pair) in a sentence, not part of it."""
+
+
 def _pair(match: re.Match[str]) -> str:
     head, name, value = match.group(1), match.group(2), match.group(3)
-    return f"{head}{MASK}" if value and is_sensitive(name) else match.group(0)
+    core = value.rstrip(_TRAILING)
+    return f"{head}{MASK}{value[len(core) :]}" if core and is_sensitive(name) else match.group(0)
+
+
+def _url_in_text(match: re.Match[str]) -> str:
+    url = match.group(0)
+    core = url.rstrip(_TRAILING)
+    return redact_url(core) + url[len(core) :]
 
 
 def redact_text(text: str) -> str:
     """``text`` with every URL in it redacted, and bare sensitive ``?name=value`` pairs masked."""
-    text = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    text = _URL_IN_TEXT.sub(_url_in_text, text)
     return _PAIR_IN_TEXT.sub(_pair, text)

@@ -43,6 +43,7 @@ def test_file_path(source: str, path: Path) -> None:
     ("source", "shown"),
     [
         ("rtsp://admin:s3cret@10.0.0.5:554/live", "rtsp://admin:***@10.0.0.5:554/live"),
+        ("rtsp://cam/stream?user=x&password=s3cret", "rtsp://cam/stream?user=x&password=***"),
         ("rtsp://10.0.0.5/live", "rtsp://10.0.0.5/live"),
         ("http://viewer@cam/x.mjpg", "http://viewer@cam/x.mjpg"),
         ("/videos/a@b.mp4", "/videos/a@b.mp4"),
