@@ -135,7 +135,7 @@ function placeLabels(spots, r, labelPx, width, height) {
           class: "label-bg" }));
       }
       labels.push(svg("text", { x: side < 0 ? x - r * 1.5 : x + r * 1.5, y: y + labelPx * 0.35,
-        "text-anchor": side < 0 ? "end" : "start", style: `font-size:${labelPx.toFixed(1)}px`,
+        "text-anchor": side < 0 ? "end" : "start", style: { fontSize: `${labelPx.toFixed(1)}px` },
         class: "marker-label", "data-testid": "map-label", text }));
       break;
     }

@@ -67,13 +67,26 @@ class SessionStore:
     """Sessions in one SQLite file; thread-safe; several processes may share the file."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._conn: sqlite3.Connection | None = None
         with self._lock:
-            self._db.executescript(_SCHEMA)
+            self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        """The connection (opened again after :meth:`close`: an app may be served again)."""
+        if self._conn is None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self._path, check_same_thread=False, timeout=10, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.executescript(_SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._connect()
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> SessionStore:
@@ -81,7 +94,9 @@ class SessionStore:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def open(self, username: str, stamp: str, kind: str, ttl_seconds: float) -> Session:
         """A new session for ``username``; expired rows are pruned on the way."""
@@ -170,6 +185,7 @@ class RevocationWatch:
         self._changed = asyncio.Event()
 
     async def run(self, interval_seconds: float) -> None:
+        self._changed = asyncio.Event()  # this loop's (an app may be served again on another loop)
         while True:
             await asyncio.sleep(interval_seconds)
             revision = await asyncio.to_thread(self._sessions.revision)

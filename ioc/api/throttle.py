@@ -28,6 +28,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
+
 from ioc.metrics import LOGIN_LOCKS, LOGIN_THROTTLED
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ class LoginThrottle:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.hash_slots = anyio.CapacityLimiter(HASH_SLOTS)
+        """Password checks running at once (the login route holds one while it hashes)."""
 
     @staticmethod
     def keys(username: str, address: str | None) -> list[tuple[str, str]]:

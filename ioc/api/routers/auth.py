@@ -13,7 +13,6 @@ import contextlib
 from datetime import timedelta
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
@@ -23,11 +22,8 @@ from ioc.api.auth import COOKIE_NAME, AuthError, authenticate, issue_token, prin
 from ioc.api.context import AppContext
 from ioc.api.deps import Ctx, CurrentUser, bearer_scheme, token_from
 from ioc.api.errors import error_responses
-from ioc.api.throttle import HASH_SLOTS
 
 router = APIRouter(prefix="/api", tags=["auth"])
-
-_hash_slots = anyio.CapacityLimiter(HASH_SLOTS)
 
 
 class LoginRequest(BaseModel):
@@ -67,7 +63,7 @@ def _refuse_if_throttled(ctx: AppContext, username: str, address: str | None) ->
 async def login(body: LoginRequest, ctx: Ctx, request: Request, response: Response) -> LoginResponse:
     address = request.client.host if request.client else None
     _refuse_if_throttled(ctx, body.username, address)
-    async with _hash_slots:
+    async with ctx.throttle.hash_slots:
         _refuse_if_throttled(ctx, body.username, address)  # failures recorded while this one waited
         try:
             user = await run_in_threadpool(authenticate, ctx.store, body.username, body.password)
