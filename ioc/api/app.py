@@ -32,7 +32,7 @@ from ioc.api.auth import load_or_create_secret
 from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
 from ioc.api.docs import install_docs
 from ioc.api.errors import install_errors
-from ioc.api.middleware import BodyLimit, SecurityHeaders
+from ioc.api.middleware import BodyLimit, RejectNul, SecurityHeaders
 from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
 from ioc.api.sessions import RevocationWatch, SessionStore
 from ioc.api.throttle import LoginThrottle
@@ -170,6 +170,7 @@ def create_app(
     install_docs(app)
     install_errors(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.state.ctx = ctx

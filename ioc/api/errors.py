@@ -10,6 +10,7 @@ own 404/405, request validation) and an OpenAPI post-processing step that declar
 operation, the error responses it can give: 401 on operations that need a token, 404 where the
 path has parameters, 413 and 422 where there is a request body or parameters, plus what each route
 declares itself with :func:`error_responses` (403, 409, 429 …), all with the ``ErrorBody`` schema.
+An unexpected exception answers 500 in the same shape (and is logged with its traceback).
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
 
+NO_NUL = r"^[^\x00]*$"
+"""``pattern=`` for free text that reaches the store: PostgreSQL refuses NUL in text."""
+
 DESCRIPTIONS = {
-    400: "Bad request",
+    400: "Bad request (a body that cannot be parsed, a NUL byte in the URL)",
     401: "Not authenticated: no token, or the token or its session ended",
     403: "The caller's role may not do this",
     404: "Not found (or not visible to the caller's role)",
@@ -95,9 +99,15 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_json(422, "; ".join(lines) + more if lines else "invalid request", items)
 
 
+def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    """An unexpected failure: the same body shape (the traceback goes to the server log)."""
+    return error_json(500, "internal server error: see the server log")
+
+
 def install_errors(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _server_error)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
 
@@ -124,7 +134,7 @@ def _declare_errors(path: str, operation: dict[str, Any]) -> None:
     if "{" in path:
         codes.add(404)
     if operation.get("requestBody"):
-        codes.update({413, 422})
+        codes.update({400, 413, 422})
     if operation.get("parameters"):
         codes.add(422)
     for code in sorted(codes - {503}):  # /readyz answers 503 with its usual body

@@ -11,6 +11,9 @@
 - ``Strict-Transport-Security`` when the request came over HTTPS (directly or, through a trusted
   proxy, ``X-Forwarded-Proto: https``).
 
+``RejectNul`` answers 400 to an HTTP request whose path or query string holds a NUL byte (``%00``):
+no file, user or camera has one, and PostgreSQL refuses it in text.
+
 ``BodyLimit`` refuses a request whose body is larger than ``max_bytes`` with 413 before the route
 reads it: at once from ``Content-Length``, or as soon as a chunked body passes the limit (raised as
 a 413 ``HTTPException`` from ``receive``, so the route's error handler answers it).
@@ -73,6 +76,26 @@ def _too_large_detail(max_bytes: int) -> str:
     return f"request body too large: at most {max_bytes} bytes"
 
 
+class RejectNul:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+        ):
+            body = json.dumps({"detail": "NUL byte (%00) in the request URL", "errors": []}).encode()
+            await _send_json(send, 400, body)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _send_json(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -112,6 +135,4 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"detail": _too_large_detail(self.max_bytes), "errors": []}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, 413, body)

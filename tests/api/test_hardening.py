@@ -13,7 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from ioc.api.errors import ErrorBody
 from ioc.api.middleware import CSP
-from tests.api.conftest import PASSWORDS, Api, build_api
+from tests.api.conftest import PASSWORDS, Api, TestClient, build_api
 from tests.factories import make_ioc_config
 
 SECRET_SOURCES = [
@@ -177,10 +177,44 @@ def test_config_strings_and_lists_have_limits(api: Api) -> None:
     assert after == before
 
 
-@pytest.mark.parametrize("path", ["gate/2024-01-01/a%00.jpg", "gate/" + "a" * 5000 + ".jpg"])
-def test_snapshot_path_that_cannot_name_a_file_is_404(api: Api, path: str) -> None:
-    r = api.client.get(f"/snapshots/{path}", headers=api.auth("admin"))
-    assert r.status_code == 404
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/snapshots/gate/2024-01-01/a%00.jpg", 400),
+        ("/snapshots/gate/" + "a" * 5000 + ".jpg", 404),
+        ("/api/alerts?camera_id=%00", 400),
+    ],
+)
+def test_urls_that_cannot_name_anything_are_4xx(api: Api, path: str, code: int) -> None:
+    r = api.client.get(path, headers=api.auth("admin"))
+    assert r.status_code == code
+    ErrorBody.model_validate(r.json())
+
+
+def test_snapshot_resolution_refuses_nul_and_overlong_names(tmp_path: Path) -> None:
+    from ioc.api.routers.snapshots import resolve_snapshot
+
+    assert resolve_snapshot(tmp_path, "gate/2024-01-01/a\x00.jpg") is None
+    assert resolve_snapshot(tmp_path, "gate/" + "a" * 5000 + ".jpg") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/auth/login", {"username": "a\x00b", "password": "x"}),
+        ("/api/alerts/x/resolve", {"note": "a\x00b"}),
+        ("/api/alerts/x/assign", {"assignee": "a\x00b"}),
+    ],
+)
+def test_nul_in_text_bound_for_the_store_is_422(api: Api, path: str, body: dict[str, str]) -> None:
+    r = api.client.post(path, json=body, headers=api.auth("operator"))
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"username": ' + b"[" * 5000 + b"]" * 5000 + b"}"])
+def test_unparseable_body_is_400_in_the_error_shape(api: Api, body: bytes) -> None:
+    r = api.client.post("/api/auth/login", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
     ErrorBody.model_validate(r.json())
 
 
@@ -253,3 +287,15 @@ def test_docs_pages_carry_no_inline_script(api: Api) -> None:
     init = api.client.get("/docs/swagger-init.js")
     assert init.status_code == 200 and "SwaggerUIBundle" in init.text
     assert json.dumps("/openapi.json")[1:-1] in init.text
+
+
+def test_an_unexpected_failure_is_500_in_the_error_shape(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(api.store, "query_alerts", broken)
+    with TestClient(api.app, raise_server_exceptions=False) as client:
+        r = client.get("/api/alerts", headers=api.auth("admin"))
+    assert r.status_code == 500
+    body = ErrorBody.model_validate(r.json())
+    assert "disk on fire" not in body.detail

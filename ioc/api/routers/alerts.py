@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from ioc.api.auth import Principal, can_see_category, visible_categories
 from ioc.api.context import AppContext
 from ioc.api.deps import ActingUser, Ctx, CurrentUser
-from ioc.api.errors import error_responses
+from ioc.api.errors import NO_NUL, error_responses
 from ioc.messages import Alert, AlertStatus, Category, Severity
 from ioc.store.base import Action, AlertQuery, IllegalTransitionError, UnknownAlertError
 
@@ -47,11 +47,13 @@ class AlertDetail(BaseModel):
 
 
 class AssignRequest(BaseModel):
-    assignee: str = Field(..., min_length=1, max_length=64, description="Username to assign to")
+    assignee: str = Field(
+        ..., min_length=1, max_length=64, pattern=NO_NUL, description="Username to assign to"
+    )
 
 
 class ResolveRequest(BaseModel):
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
 def encode_cursor(seq: int) -> str:

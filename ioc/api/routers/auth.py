@@ -21,13 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from ioc.api.auth import COOKIE_NAME, AuthError, authenticate, issue_token, principal_from_token
 from ioc.api.context import AppContext
 from ioc.api.deps import Ctx, CurrentUser, bearer_scheme, token_from
-from ioc.api.errors import error_responses
+from ioc.api.errors import NO_NUL, error_responses
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(..., min_length=1, max_length=64)
+    username: str = Field(..., min_length=1, max_length=64, pattern=NO_NUL)
     password: str = Field(..., min_length=1, max_length=256)
 
 
