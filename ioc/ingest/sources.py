@@ -24,7 +24,7 @@ import numpy.typing as npt
 from av.container import InputContainer
 from av.video.frame import VideoFrame
 
-from ioc.redact import redact_url
+from ioc.redact import redact_text, redact_url
 from ioc.types import Frame
 
 logger = logging.getLogger(__name__)
@@ -45,13 +45,14 @@ class SourceError(Exception):
     """A source could not be opened or read.
 
     ``fatal`` marks problems that waiting will not fix by itself (a missing file, data that is not
-    video); network failures are not fatal. The message names the source (password hidden).
+    video); network failures are not fatal. The message names the source, and ``reason`` (shown in
+    camera statuses to every role) may quote it: both have credentials hidden (:mod:`ioc.redact`).
     """
 
     def __init__(self, source: str, reason: str, *, fatal: bool = False) -> None:
-        super().__init__(f"{redact_source(source)}: {reason}")
+        self.reason = redact_text(reason)
+        super().__init__(f"{redact_source(source)}: {self.reason}")
         self.source = source
-        self.reason = reason
         self.fatal = fatal
 
 

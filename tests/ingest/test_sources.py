@@ -52,6 +52,8 @@ def test_file_path(source: str, path: Path) -> None:
 def test_passwords_never_shown(source: str, shown: str) -> None:
     assert redact_source(source) == shown
     assert "s3cret" not in str(SourceError(source, "connection refused"))
+    quoted = SourceError(source, f"HTTPError: 401 Unauthorized for {source}")
+    assert "s3cret" not in str(quoted) and "s3cret" not in quoted.reason
 
 
 def test_iter_file_frames_gives_every_frame_at_its_pts(tmp_path: Path) -> None:
