@@ -143,7 +143,7 @@ def serve_command(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"ioc serve: invalid config {settings.config_path}:", file=sys.stderr)
             for line in exc.errors:
-                print(f"  {line}", file=sys.stderr)
+                print(f"  {redact_text(line)}", file=sys.stderr)
             return 2
         try:
             return serve(settings, config, engine_enabled=not args.no_engine, sock=sock)
@@ -198,6 +198,8 @@ def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:
 
     for name in ("uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(RedactTokens())
+    for log_handler in logging.getLogger().handlers:  # every line ioc logs, whichever logger wrote it
+        log_handler.addFilter(RedactTokens())
     server = uvicorn.Server(
         uvicorn.Config(
             app,

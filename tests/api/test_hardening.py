@@ -299,3 +299,22 @@ def test_an_unexpected_failure_is_500_in_the_error_shape(api: Api, monkeypatch: 
     assert r.status_code == 500
     body = ErrorBody.model_validate(r.json())
     assert "disk on fire" not in body.detail
+
+
+def test_config_errors_do_not_quote_credentials(api: Api) -> None:
+    body = _config_body(api, source="ftp://admin:s3cret@cam/live?password=s3cret")
+    r = api.client.put("/api/config", json=body, headers=api.auth("admin"))
+    assert r.status_code == 422 and "source" in r.json()["detail"]
+    assert "s3cret" not in r.text
+
+
+def test_serve_does_not_print_credentials_of_a_bad_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.api.test_cli import ioc
+
+    bad = tmp_path / "cameras.yaml"
+    bad.write_text("cameras:\n  - id: a\n    source: ftp://u:s3cret@cam/x?token=s3cret\n", encoding="utf-8")
+    code, _, err = ioc(capsys, "serve", "--config", str(bad), "--data-dir", str(tmp_path))
+    assert code == 2 and "source" in err
+    assert "s3cret" not in err

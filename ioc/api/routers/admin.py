@@ -17,6 +17,7 @@ from ioc.api.deps import Ctx, require_admin
 from ioc.api.errors import error_responses
 from ioc.config.errors import ConfigError
 from ioc.config.loader import parse_config, preset_search_dirs
+from ioc.redact import redact_text
 from ioc.store.base import UnknownUserError, UserExistsError
 
 CONFIG_BODY_LABEL = "request body"
@@ -77,8 +78,10 @@ def put_config(body: dict[str, Any], ctx: Ctx) -> ConfigSaved:
     text = to_yaml(body)
     try:
         config = parse_config(text, CONFIG_BODY_LABEL, preset_dirs=preset_search_dirs(path))
-    except ConfigError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
+    except ConfigError as exc:  # a line may quote a camera URL: its credentials stay hidden
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, [redact_text(e) for e in exc.errors]
+        ) from exc
     try:
         replace_file(path, text)
     except OSError as exc:
