@@ -194,10 +194,18 @@ class RevocationWatch:
                 self.notify()
 
     def notify(self) -> None:
-        """Wake every waiter now (also called in-process right after a revocation)."""
+        """Wake every waiter now."""
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    async def wait(self) -> None:
-        """Return at the next change."""
-        await self._changed.wait()
+    @property
+    def seen(self) -> int:
+        """The newest revision seen so far."""
+        return self._seen
+
+    async def wait_past(self, seen: int) -> int:
+        """Return the revision once it differs from ``seen`` (at once if it already does), so a
+        revocation made while a waiter was busy is not missed."""
+        while self._seen == seen:
+            await self._changed.wait()
+        return self._seen

@@ -170,9 +170,11 @@ class Connection:
         """Return (raising AuthError) once the session can no longer be used: woken by every
         revocation, and re-checked every ``session_recheck_seconds`` (expiry, idle; marks the
         session in use while the socket is open)."""
+        watch = self.ctx.revocations
+        seen = watch.seen
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ctx.revocations.wait(), self.ctx.options.session_recheck_seconds)
+                seen = await asyncio.wait_for(watch.wait_past(seen), self.ctx.options.session_recheck_seconds)
             await run_in_threadpool(_principal, self.ctx, self.token)
 
 

@@ -133,3 +133,25 @@ def test_session_lifetime_is_the_token_lifetime(tmp_path: Path) -> None:
         assert session is not None
         assert session.expires_at - time.time() == pytest.approx(api.settings.token_ttl_minutes * 60, abs=30)
         assert session.kind == "login"
+
+
+def test_a_revocation_made_while_a_waiter_was_busy_is_not_missed(tmp_path: Path) -> None:
+    import asyncio
+
+    from ioc.api.sessions import RevocationWatch, SessionStore
+
+    store = SessionStore.in_dir(tmp_path)
+    first = store.open("olga", "stamp", "login", 60)
+
+    async def scenario() -> int:
+        watch = RevocationWatch(store)
+        poller = asyncio.create_task(watch.run(0.01))
+        seen = watch.seen
+        store.revoke(first.id)  # happens while nobody waits (the waiter is "busy")
+        await asyncio.sleep(0.1)
+        revision = await asyncio.wait_for(watch.wait_past(seen), 1.0)  # returns at once
+        poller.cancel()
+        return revision
+
+    assert asyncio.run(scenario()) > 0
+    store.close()
