@@ -43,9 +43,7 @@ PIPELINE_ERRORS = Counter(
     "Frames a pipeline stage failed on (logged with a traceback; the camera goes on)",
     ["camera", "stage"],
 )
-LOGIN_LOCKS = Counter(
-    "ioc_login_locks_total", "Login locks started after repeated failed logins", ["scope"]
-)
+LOGIN_LOCKS = Counter("ioc_login_locks_total", "Login locks started after repeated failed logins", ["scope"])
 LOGIN_THROTTLED = Counter(
     "ioc_login_throttled_total",
     "Login attempts refused (slow-down or lock) without checking the password",
