@@ -143,7 +143,7 @@ class Tracker:
             self._restart()
         self._last_ts = frame.timestamp
         self._expire_lost(frame)
-        held = self._held(coverage or Coverage.full())
+        held = self._held(coverage or Coverage.full(), dets)
         n_real = len(dets)
         both = Detections.concat([dets, held])
         rows = self._byte.update(_TrackerInput.from_detections(both, frame.width, frame.height), frame.image)
@@ -156,12 +156,19 @@ class Tracker:
         self._remember(out, real, frame)
         return out
 
-    def _held(self, coverage: Coverage) -> Detections:
-        """Stationary objects on the previous frame that this frame's regions did not examine."""
+    def _held(self, coverage: Coverage, dets: Detections) -> Detections:
+        """Stationary objects the detector did not look at closely on this frame, at their last box.
+
+        A stationary object is released (left to the detector) only when a *region* of this frame
+        covered it: a whole frame shrunk to the model input may be too coarse to see a small
+        parked car, so it does not count. One that a detection of its class overlaps is not held
+        either (the detection carries it)."""
         keep = [
             s
             for obj, s in self._objects.items()
-            if self._stationary.is_stationary(obj) and not coverage.covers(s.xyxy)
+            if self._stationary.is_stationary(obj)
+            and (coverage.is_full or not coverage.covers(s.xyxy))
+            and not _overlapped(s, dets)
         ]
         if not keep:
             return Detections.empty()
@@ -231,3 +238,22 @@ class Tracker:
             byte.removed_stracks.extend(expired)
             logger.debug("camera %s: retired lost tracks %s", frame.camera_id, sorted(gone))
 
+
+
+HELD_OVERLAP_IOU = 0.3
+"""A detection of the same class overlapping a stationary object's last box this much carries it."""
+
+
+def _overlapped(seen: _Seen, dets: Detections) -> bool:
+    if len(dets) == 0:
+        return False
+    same = dets.xyxy[dets.class_name == seen.class_name]
+    if len(same) == 0:
+        return False
+    x1, y1, x2, y2 = seen.xyxy
+    w = np.minimum(x2, same[:, 2]) - np.maximum(x1, same[:, 0])
+    h = np.minimum(y2, same[:, 3]) - np.maximum(y1, same[:, 1])
+    inter = np.maximum(w, 0) * np.maximum(h, 0)
+    areas = (same[:, 2] - same[:, 0]) * (same[:, 3] - same[:, 1])
+    iou = inter / np.maximum((x2 - x1) * (y2 - y1) + areas - inter, 1e-9)
+    return bool(np.any(iou >= HELD_OVERLAP_IOU))
