@@ -96,7 +96,6 @@ class CameraWorker:
         self._queue: queue.Queue[DetectedFrame] = queue.Queue(maxsize=queue_size)
         self._dropped = 0
         self._processed = 0
-        self._live_until = float("-inf")
         self._latest: DetectedFrame | None = None
         self._clock = clock
         self._latest_at = float("-inf")  # clock reading when ``_latest`` was processed
@@ -155,10 +154,6 @@ class CameraWorker:
     def processed(self) -> int:
         return self._processed
 
-    def has_live_tracks(self, at: float) -> bool:
-        """True while a track seen recently may still be alive at stream time ``at``."""
-        return at < self._live_until
-
     def track_hints(self) -> tuple[TrackHint, ...]:
         """The objects this camera tracks, for the detection planner (safe to read from any thread)."""
         return self._tracker.hints()
@@ -180,8 +175,6 @@ class CameraWorker:
             hits = self._rules.evaluate(tracked, frame.timestamp)
         with metrics.STAGE_SECONDS.labels(stage="events").time():
             alerts = self._lifecycle.step(hits, frame, tracked)
-        if np.any(tracked.tracker_id >= 0):
-            self._live_until = frame.timestamp + self._camera.track.lost_track_seconds
         self._latest = DetectedFrame(frame, tracked)
         self._latest_at = self._clock()
         self._processed += 1
