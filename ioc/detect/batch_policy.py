@@ -75,7 +75,6 @@ def plan_batch(
     if not device.startswith("cuda"):
         return BatchPlan(CPU_BATCH, MAX_WAIT_SECONDS, "CPU default")
     row = best_batch(table, imgsz)
-    reason = (
-        f"measured {row.frames_per_second:g} frames/s at imgsz {row.imgsz}, batch {row.batch} ({row.path})"
-    )
+    measured = f"{row.path} {row.precision} measured {row.frames_per_second:g} frames/s"
+    reason = f"{measured} at imgsz {row.imgsz}, batch {row.batch}"
     return BatchPlan(row.batch, MAX_WAIT_SECONDS, reason)

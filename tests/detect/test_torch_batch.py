@@ -163,7 +163,7 @@ def test_nms_matches_ultralytics(wanted_classes: list[int] | None, confidence: f
 
 
 def test_nms_caps_each_input_and_handles_empty_inputs() -> None:
-    canvas, placed = plan([(640, 640)] * 2, 640)
+    _, placed = plan([(640, 640)] * 2, 640)
     xs = torch.arange(400, dtype=torch.float32) % 20 * 32 + 16
     ys = torch.arange(400, dtype=torch.float32) // 20 * 32 + 16
     boxes = torch.stack([xs, ys, torch.full_like(xs, 20), torch.full_like(xs, 20)])  # 400 disjoint boxes
@@ -177,7 +177,7 @@ def test_nms_caps_each_input_and_handles_empty_inputs() -> None:
 
 def test_boxes_map_back_to_each_input_and_are_clipped() -> None:
     sizes = [(720, 1280), (640, 480)]
-    canvas, placed = plan(sizes, 320)  # (320, 320); first at top 70, second at left 40
+    _, placed = plan(sizes, 320)  # canvas (320, 320); first at top 70, second at left 40
     raw = torch.zeros(2, 5, 2)
     raw[0, :4, 0] = torch.tensor([160.0, 160.0, 80.0, 90.0])  # centre of the first input
     raw[0, :4, 1] = torch.tensor([5.0, 75.0, 20.0, 20.0])  # hangs over the left/top edges
