@@ -6,11 +6,13 @@ import pytest
 
 from ioc.detect.batch_policy import (
     H200_ULTRALYTICS_FP32,
-    MAX_WAIT_SECONDS as WAIT,
     BatchPlan,
     Throughput,
     best_batch,
     plan_batch,
+)
+from ioc.detect.batch_policy import (
+    MAX_WAIT_SECONDS as WAIT,
 )
 from ioc.settings import Settings
 
