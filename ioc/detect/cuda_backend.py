@@ -101,6 +101,7 @@ class CudaDetector:
         self._uploader = Uploader(self._device)
         self._to_coco = _coco_lookup(model_names)
         self._model_index = {n: i for i, n in model_names.items()}
+        self._masks: dict[tuple[str, ...] | None, torch.Tensor] = {}
         self.class_names: tuple[str, ...] = tuple(n for n in model_names.values() if n in COCO_CLASSES)
         logger.info("detector %s on-device pipeline on %s (%s)", name, device, self.precision.value)
 
@@ -164,10 +165,13 @@ class CudaDetector:
             missing = [c for c in classes if c not in self._model_index or c not in self.class_names]
             if missing:
                 raise ValueError(f"detect.classes: {missing} not predicted by model {self.name!r}")
-        names = self.class_names if classes is None else classes
-        mask = np.zeros(len(self._to_coco), dtype=bool)
-        mask[[self._model_index[n] for n in names]] = True
-        return torch.from_numpy(mask).to(self._device)
+        cached = self._masks.get(classes)
+        if cached is None:  # one small upload per class set, not per batch
+            names = self.class_names if classes is None else classes
+            mask = np.zeros(len(self._to_coco), dtype=bool)
+            mask[[self._model_index[n] for n in names]] = True
+            cached = self._masks[classes] = torch.from_numpy(mask).to(self._device)
+        return cached
 
     def _launch(self, job: _Job | None, imgsz: int) -> _Launched | None:
         """Queue the device work of one chunk: wait for its upload, letterbox, forward."""
