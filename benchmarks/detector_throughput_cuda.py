@@ -89,7 +89,7 @@ class _Fp16Yolo:
         return self._yolo.predict(*args, quantize=16, **kwargs)
 
 
-def _detectors(model: str, models_dir: Path, device: str) -> dict[str, Any]:
+def _detectors(model: str, models_dir: Path, device: str, chunk: int) -> dict[str, Any]:
     from ioc.detect.base import Backend
     from ioc.detect.cuda_backend import CudaDetector, Precision
     from ioc.detect.models import resolve_model
@@ -104,7 +104,7 @@ def _detectors(model: str, models_dir: Path, device: str) -> dict[str, Any]:
     for precision in (Precision.FP32, Precision.FP16):
         yolo = _yolo(weights)
         out[f"pipeline-{precision.value}"] = CudaDetector(
-            model, yolo.model, dict(yolo.names), device, precision=precision, iou=0.5
+            model, yolo.model, dict(yolo.names), device, precision=precision, iou=0.5, chunk_frames=chunk
         )
     return out
 
@@ -136,7 +136,7 @@ def _forward(detector: Any, batch: int, imgsz: int) -> Callable[[], int]:
     from ioc.detect.torch_batch import plan
 
     (h, w), _ = plan([FRAME_SIZE[::-1]], imgsz)
-    module, dtype = detector._module, detector._dtype
+    module, dtype = detector.module, detector.dtype
     tensor = torch.rand(batch, 3, h, w, device=detector.device).to(dtype)
 
     def run() -> int:
@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="yolov8s-world", help="manifest name (its .pt is in --models-dir)")
     p.add_argument("--models-dir", type=Path, default=Path("models"))
     p.add_argument("--video", type=Path, default=Path("data/demo/street.mp4"))
+    p.add_argument("--chunk", type=int, default=16, help="pipeline chunk: frames per upload/compute step")
     p.add_argument("--held-out", type=int, default=HELD_OUT, help="frames for the accuracy check")
     p.add_argument("--device", default="cuda:0", help="cuda:N; 'cpu' only checks that the script runs")
     args = p.parse_args(argv)
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     frames, held_out = frames_for(args.video, max(args.batches), args.held_out)
-    detectors = _detectors(args.model, args.models_dir, args.device)
+    detectors = _detectors(args.model, args.models_dir, args.device, args.chunk)
     machine = (
         torch.cuda.get_device_name(args.device)
         if args.device != "cpu"

@@ -7,8 +7,9 @@ on the device, run through the model in FP16 (``IOC_CUDA_PRECISION=fp32`` for FP
 class-aware NMS on the device (``torch_batch``), and only the kept rows come back to the host.
 Its ``Detections`` are those of ``UltralyticsDetector`` (normalised xyxy, COCO ids, same NMS).
 
-A call with more frames than ``chunk_frames`` runs in chunks through ``pipelined``: chunk N+1 is
-uploaded while chunk N computes. ``detect_stream`` does the same across calls, for a caller that
+A call with more frames than ``chunk_frames`` (16; not yet tuned on a GPU: the benchmark's
+``--chunk`` measures it) runs in chunks through ``pipelined``: chunk N+1 is uploaded while chunk N
+computes. ``detect_stream`` does the same across calls, for a caller that
 has the next batch ready. ``detect_regions`` runs the model on regions (``Crop``) cut on the device
 from the uploaded frames; each region's boxes are normalised to the region.
 
@@ -104,6 +105,15 @@ class CudaDetector:
         self._masks: dict[tuple[str, ...] | None, torch.Tensor] = {}
         self.class_names: tuple[str, ...] = tuple(n for n in model_names.values() if n in COCO_CLASSES)
         logger.info("detector %s on-device pipeline on %s (%s)", name, device, self.precision.value)
+
+    @property
+    def module(self) -> torch.nn.Module:
+        """The prepared model (fused, eval, on the device in the pipeline's dtype)."""
+        return self._module
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self._dtype
 
     def detect(
         self,

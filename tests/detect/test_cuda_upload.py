@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ioc.detect.cuda_upload import Uploader, pipelined
+from ioc.detect.cuda_upload import Uploader, _fill, _same_view, pipelined
 
 RNG = np.random.default_rng(5)
 
@@ -89,3 +89,15 @@ def test_pipelined_overlaps_staging_with_compute(items: list[str], expected: lis
 def test_buffers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="buffers must be at least 1, got 0"):
         Uploader(torch.device("cpu"), buffers=0)
+
+
+def test_device_views_sit_where_the_host_views_sit() -> None:
+    """The CUDA branch maps each frame's place in the pinned buffer onto the copied block."""
+    images = [RNG.integers(0, 256, s, dtype=np.uint8) for s in [(4, 6, 3), (2, 2, 3), (4, 6, 3)]]
+    host = torch.empty(sum(i.nbytes for i in images) + 16, dtype=torch.uint8)
+    used = host[: sum(i.nbytes for i in images)]
+    host_views = _fill(used, images)
+    block = used.clone()  # what the non-blocking copy produces on the device
+    frames = [_same_view(block, v, host.data_ptr()) for v in host_views]
+    assert all(np.array_equal(f.numpy(), i) for f, i in zip(frames, images, strict=True))
+    assert frames[1].data_ptr() - block.data_ptr() == 2 * 4 * 6 * 3  # grouped by shape: both 4×6 first
