@@ -6,7 +6,8 @@ nearest the one asked, the batch with the most frames/s among those whose batch 
 (batch / frames-per-second) fits ``latency_budget_seconds``; ties go to the smaller batch. The loop
 then waits at most ``MAX_WAIT_SECONDS`` after the first frame for more cameras (the detector loop's
 own bound), so batching never adds more than that to a frame's latency. An explicit
-``IOC_DETECT_MAX_BATCH`` wins on any device.
+``IOC_DETECT_MAX_BATCH`` wins on any device. The detector loop's caller uses
+``plan_batch(settings, detector_device(detector), imgsz)``.
 
 The table is measured, not guessed: ``H200_ULTRALYTICS_FP32`` holds the figures from issue 11
 (NVIDIA H200, torch 2.11 + CUDA 13, YOLOv8s-World, 1280×720 frames through ``Detector.detect`` on
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ioc.settings import Settings
 
@@ -64,6 +66,14 @@ def best_batch(
     rows = sorted((row for row in table if row.imgsz == nearest), key=lambda row: row.batch)
     fitting = [row for row in rows if row.batch / row.frames_per_second <= latency_budget_seconds] or rows[:1]
     return max(fitting, key=lambda row: (row.frames_per_second, -row.batch))
+
+
+def detector_device(detector: Any) -> str:
+    """The torch device a loaded detector runs on ("cpu" for OpenVINO and anything unknown)."""
+    device = getattr(detector, "device", None)
+    if device is None:
+        device = getattr(getattr(detector, "placement", None), "device", None)
+    return str(device) if device is not None else "cpu"
 
 
 def plan_batch(

@@ -73,6 +73,7 @@ class FallbackDetector:
         self.name = primary.name
         self.class_names = primary.class_names
         self.backend = primary.backend
+        self.device = primary.device
         self._primary = primary
         self._make_fallback = fallback
         self._fallback: Detector | None = None

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
+from ioc.detect.base import Backend
 from ioc.detect.batch_policy import (
     H200_ULTRALYTICS_FP32,
     BatchPlan,
     Throughput,
     best_batch,
+    detector_device,
     plan_batch,
 )
 from ioc.detect.batch_policy import (
     MAX_WAIT_SECONDS as WAIT,
 )
+from ioc.detect.ultralytics_backend import Placement
 from ioc.settings import Settings
 
 BY = "ultralytics fp32 measured"
@@ -71,3 +76,25 @@ def test_explicit_batch_from_the_environment_wins(monkeypatch: pytest.MonkeyPatc
 def test_empty_table_is_refused() -> None:
     with pytest.raises(ValueError, match="no throughput measurements"):
         best_batch([], 640)
+
+
+@dataclass(frozen=True)
+class _OnDevice:
+    device: str
+
+
+@dataclass(frozen=True)
+class _Placed:
+    placement: Placement
+
+
+@pytest.mark.parametrize(
+    ("detector", "device"),
+    [
+        (_OnDevice("cuda:1"), "cuda:1"),  # CudaDetector, FallbackDetector
+        (_Placed(Placement(Backend.PYTORCH, "cuda:0")), "cuda:0"),  # UltralyticsDetector
+        (object(), "cpu"),  # OpenVINODetector
+    ],
+)
+def test_detector_device(detector: object, device: str) -> None:
+    assert detector_device(detector) == device
