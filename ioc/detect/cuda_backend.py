@@ -9,9 +9,9 @@ Its ``Detections`` are those of ``UltralyticsDetector`` (normalised xyxy, COCO i
 
 A call with more frames than ``chunk_frames`` (16; not yet tuned on a GPU: the benchmark's
 ``--chunk`` measures it) runs in chunks through ``pipelined``: chunk N+1 is uploaded while chunk N
-computes. ``detect_stream`` does the same across calls, for a caller that
-has the next batch ready. ``detect_regions`` runs the model on regions (``Crop``) cut on the device
-from the uploaded frames; each region's boxes are normalised to the region.
+computes. ``detect_stream`` does the same across calls, for a caller that has the next batch
+ready. ``detect_regions`` runs the model on regions (``Crop``) cut on the device from the uploaded
+frames; each region's boxes are normalised to the region.
 
 It runs on any torch device; on the CPU it runs FP32 (what the tests check against Ultralytics),
 and there the uploads and the pipeline degrade to plain sequential steps.
@@ -34,6 +34,7 @@ from ioc.config.coco import COCO_CLASSES
 from ioc.detect.base import Backend
 from ioc.detect.cuda_upload import Uploaded, Uploader, pipelined
 from ioc.detect.torch_batch import Crop, HostDetections, Placed, check_crops, cut, letterbox, select, to_host
+from ioc.detect.ultralytics_backend import _coco_lookup
 from ioc.types import Detections
 
 logger = logging.getLogger(__name__)
@@ -61,14 +62,6 @@ class _Launched:
     raw: torch.Tensor
     placed: list[Placed]
     started: float  # perf_counter at launch
-
-
-def _coco_lookup(model_names: dict[int, str]) -> npt.NDArray[np.int64]:
-    coco = {n: i for i, n in enumerate(COCO_CLASSES)}
-    lookup = np.full(max(model_names, default=-1) + 1, -1, dtype=np.int64)
-    for i, n in model_names.items():
-        lookup[i] = coco.get(n, -1)
-    return lookup
 
 
 class CudaDetector:
@@ -100,7 +93,7 @@ class CudaDetector:
         self._iou = iou
         self._chunk = chunk_frames
         self._uploader = Uploader(self._device)
-        self._to_coco = _coco_lookup(model_names)
+        self._to_coco = _coco_lookup(name, model_names)
         self._model_index = {n: i for i, n in model_names.items()}
         self._masks: dict[tuple[str, ...] | None, torch.Tensor] = {}
         self.class_names: tuple[str, ...] = tuple(n for n in model_names.values() if n in COCO_CLASSES)
