@@ -35,7 +35,9 @@ def _dets(rows: list[tuple[int, float, str]]) -> Detections:
         ((1, 0.32, "person"), 0.6, True),  # the tracker found it itself
     ],
 )
-def test_a_new_tracker_id_continues_a_lost_object(second: tuple[int, float, str], gap: float, same: bool) -> None:
+def test_a_new_tracker_id_continues_a_lost_object(
+    second: tuple[int, float, str], gap: float, same: bool
+) -> None:
     ids = IdentityMap(continue_seconds=1.5)
     first = ids.assign(_dets([(1, 0.30, "person")]), 0.0, 640, 360)
     ids.assign(Detections.empty(), gap / 2, 640, 360)  # occluded meanwhile
