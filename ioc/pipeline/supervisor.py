@@ -223,7 +223,7 @@ class Engine:
             feeds = [CameraFeed(self._slots[c.id], self._workers[c.id]) for c in cameras]
             imgsz = max(c.detect.imgsz for c in cameras)
             plan = plan_batch(self._settings, detector_device(detector), imgsz)
-            logger.info("detector %s: batches of up to %d frames (%s)", key.model, plan.max_batch, plan.reason)
+            logger.info("detector %s: batches of up to %d (%s)", key.model, plan.max_batch, plan.reason)
             loop = DetectorLoop(
                 detector, feeds, max_batch=plan.max_batch, max_wait_seconds=plan.max_wait_seconds
             )
