@@ -122,3 +122,4 @@ class RuleHit:
     direction: str | None = None  # "in" | "out" for line crossings
     value: float | None = None  # dwell seconds, count, km/h …
     value_unit: str | None = None  # "s", "count", "km/h"
+    speed_kmh: float | None = None  # ground speed of the object, when the camera is calibrated

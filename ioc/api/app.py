@@ -22,11 +22,11 @@ from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
 from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
 from ioc.api.docs import install_docs
-from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
+from ioc.api.routers import admin, alerts, auth, cameras, flows, health, kpi, site, snapshots
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError, Subscription
 from ioc.config.models import IocConfig
-from ioc.messages import Alert
+from ioc.messages import CameraStatus, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
 from ioc.store.retention import RetentionWorker
@@ -63,7 +63,7 @@ async def follow_live_state(ctx: AppContext, sub: Subscription) -> None:
     while True:
         try:
             async for message in sub:
-                if not isinstance(message, Alert):
+                if isinstance(message, CameraStatus | KpiSnapshot):
                     ctx.live.note(message)
         except SlowConsumerError:
             logger.warning("live-state follower fell behind the bus; resubscribing")
@@ -135,6 +135,7 @@ def create_app(
         health.router,
         cameras.router,
         alerts.router,
+        flows.router,
         snapshots.router,
         admin.router,
         kpi.router,
