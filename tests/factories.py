@@ -207,7 +207,7 @@ def make_flow(
         "ended_at": datetime.fromtimestamp(start + 60, tz=UTC),
         "counts": [
             {"object_class": c, "direction": d, "count": n}
-            for (c, d), n in sorted((counts or {("car", "in"): 1}).items())
+            for (c, d), n in sorted(({("car", "in"): 1} if counts is None else counts).items())
         ],
     }
     data.update(fields)
