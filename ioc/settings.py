@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     detect_max_batch: int = Field(
         1, ge=1, le=64, description="Frames per detector batch; 1 is fastest on CPU, raise it on a GPU"
     )
+    config_poll_seconds: float = Field(
+        2.0, ge=0, le=3600, description="How often cameras.yaml is checked for changes (hot reload); 0: off"
+    )
     token_ttl_minutes: int = Field(
         720, gt=0, le=5_270_400, description="Lifetime of login tokens (at most 10 years)"
     )

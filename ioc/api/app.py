@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
-from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
+from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, LiveState
 from ioc.api.docs import install_docs
 from ioc.api.routers import admin, alerts, auth, cameras, flows, health, kpi, site, snapshots
 from ioc.bus.base import ServerBus
@@ -108,8 +108,10 @@ def create_app(
     options: ApiOptions | None = None,
     dashboard_dir: Path | None = None,
     services: Sequence[Service] = (),
+    reloader: ConfigSubmitter | None = None,
 ) -> FastAPI:
-    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves."""
+    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
+    applies ``PUT /api/config`` to the running pipeline (hot reload)."""
     ctx = AppContext(
         settings=settings,
         bus=bus,
@@ -118,7 +120,10 @@ def create_app(
         live=LiveState(config),
         engine=engine,
         options=options or ApiOptions(),
+        reloader=reloader,
     )
+    if reloader is not None:
+        reloader.on_applied(ctx.live.set_config)
 
     app = FastAPI(
         title="IOC video analytics",
