@@ -10,7 +10,8 @@
   config, wired by ``ioc serve``), which returns one line per change; the lines are logged with
   who made the change.
 - ``submit`` is the API's way in: it saves the already validated text to the file first (so a
-  restart runs what was accepted) and records its hash, so the watch does not reload it again.
+  restart runs what was accepted) and records its hash, so the watch does not reload it again;
+  if applying fails, the previous file is put back.
 
 Reloads are serialised by one lock: a file save and an API call never interleave.
 """
@@ -124,12 +125,33 @@ class ConfigReloader:
     # -- the API --------------------------------------------------------------------------
 
     def submit(self, text: str, config: IocConfig, who: str, write: WriteFile) -> ReloadOutcome:
-        """Save ``text`` (``config`` is its validated form) to the file, then apply it.
-        Raises ``OSError`` (and applies nothing) when the file cannot be written."""
+        """Save ``text`` (``config`` is its validated form) to the file, then apply it; if applying
+        fails the previous file is put back. Raises ``OSError`` (and applies nothing) when the file
+        cannot be written."""
         with self._lock:
+            previous = self._read_previous()
             write(self._path, text)
             self._seen = self._stat_and_hash()
-            return self._applied(config, who)
+            outcome = self._applied(config, who)
+            if not outcome.applied:
+                self._restore(previous, write)
+            return outcome
+
+    def _read_previous(self) -> str | None:
+        try:
+            return self._path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def _restore(self, previous: str | None, write: WriteFile) -> None:
+        try:
+            if previous is None:
+                self._path.unlink(missing_ok=True)
+            else:
+                write(self._path, previous)
+        except OSError as exc:
+            logger.error("could not put back the previous %s: %s", self._path, exc)
+        self._seen = self._stat_and_hash()
 
     # -- shared ---------------------------------------------------------------------------
 
