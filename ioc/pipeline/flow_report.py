@@ -6,7 +6,7 @@ direction and class), then the totals. Example::
     flows (count line mid, every 5 s):
       0.0–5.0 s: in person 1 | out —
       5.0–10.0 s: in — | out person 1
-      10.0–12.0 s (partial): in — | out —
+      10.0–11.9 s (partial): in — | out —
       total: in person 1 | out person 1
 """
 
