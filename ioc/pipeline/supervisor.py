@@ -287,7 +287,7 @@ class Engine:
             if running:
                 for camera_id in self._cameras_needing_detectors(diff):
                     self._load_detector(cameras[camera_id])
-            logger.info("config change by %s: %s", who, "; ".join(diff.summary()))
+            logger.debug("config change by %s: %s", who, "; ".join(diff.summary()))
             touched = self._detector_keys_touched(diff, cameras)
             self._config = config
             self._cameras = tuple(cameras.values())
