@@ -1,6 +1,7 @@
 // Traffic flow panel: one small chart per line_crossing rule, fed by GET /api/flows at start and by
 // `flow` messages on /ws. Each bar is one interval: crossings "in" above the axis, "out" below.
-// Shown to the roles that see traffic cameras (the server filters the data by role as well).
+// Shown to traffic users, and to operators and admins once a camera counts a line (the server
+// filters the data by role as well; police never get the panel).
 import { byId, h, replaceChildren, svg } from "./dom.js";
 import { fmtTime, parseTime } from "./format.js";
 import { label, t } from "./i18n.js";
@@ -12,6 +13,11 @@ const HEIGHT = 64;
 
 export function lineKey(flow) {
   return `${flow.camera_id}\u0000${flow.rule_id}`;
+}
+
+/** Whether any of the cameras has an enabled line_crossing rule. */
+export function countsALine(cameras) {
+  return [...cameras].some((cam) => (cam.rules ?? []).some((r) => r.type === "line_crossing" && r.enabled !== false));
 }
 
 /** Crossings per direction of one interval: {in, out}. */
@@ -59,10 +65,19 @@ export class FlowPanel {
     this.lines = new Map();
     this.box = byId("flows");
     this.panel = byId("flows-panel");
-    this.visible = TRAFFIC_ROLES.has(user.role);
+    this.role = user.role;
+    this.allowed = TRAFFIC_ROLES.has(user.role);
+    this.visible = user.role === "traffic";
     this.panel.hidden = !this.visible;
     state.on("flow", (flow) => this.add([flow]));
     state.on("cameras", () => this.render());
+  }
+
+  updateVisibility() {
+    const wanted = this.allowed &&
+      (this.role === "traffic" || this.lines.size > 0 || countsALine(this.state.cameras.values()));
+    this.visible = wanted;
+    this.panel.hidden = !wanted;
   }
 
   add(flows) {
@@ -71,6 +86,7 @@ export class FlowPanel {
   }
 
   render() {
+    this.updateVisibility();
     if (!this.visible) return;
     const lines = [...this.lines.values()].sort((a, b) =>
       `${a.camera_id}/${a.line_id}`.localeCompare(`${b.camera_id}/${b.line_id}`));

@@ -84,7 +84,7 @@ async function startWall(user) {
   loadSiteName();
 
   const [cams, alerts, kpis, flowList] = await Promise.allSettled([
-    api.cameras(), api.recentAlerts(50), api.kpis(), flows.visible ? api.flows() : Promise.resolve([]),
+    api.cameras(), api.recentAlerts(50), api.kpis(), flows.allowed ? api.flows() : Promise.resolve([]),
   ]);
   if (cams.status === "fulfilled") state.setCameras(cams.value);
   if (alerts.status === "fulfilled") for (const a of [...alerts.value].reverse()) state.mergeAlert(a, false);
