@@ -1,7 +1,7 @@
 // Traffic flow panel: one small chart per line_crossing rule, fed by GET /api/flows at start and by
 // `flow` messages on /ws. Each bar is one interval: crossings "in" above the axis, "out" below.
-// Shown to traffic users, and to operators and admins once a camera counts a line (the server
-// filters the data by role as well; police never get the panel).
+// Shown to traffic users, and to operators and admins once there are flow counts to show (the
+// server filters the data by role as well; police never get the panel).
 import { byId, h, replaceChildren, svg } from "./dom.js";
 import { fmtTime, parseTime } from "./format.js";
 import { label, t } from "./i18n.js";
@@ -13,11 +13,6 @@ const HEIGHT = 64;
 
 export function lineKey(flow) {
   return `${flow.camera_id}\u0000${flow.rule_id}`;
-}
-
-/** Whether any of the cameras has an enabled line_crossing rule. */
-export function countsALine(cameras) {
-  return [...cameras].some((cam) => (cam.rules ?? []).some((r) => r.type === "line_crossing" && r.enabled !== false));
 }
 
 /** Crossings per direction of one interval: {in, out}. */
@@ -74,8 +69,7 @@ export class FlowPanel {
   }
 
   updateVisibility() {
-    const wanted = this.allowed &&
-      (this.role === "traffic" || this.lines.size > 0 || countsALine(this.state.cameras.values()));
+    const wanted = this.allowed && (this.role === "traffic" || this.lines.size > 0);
     this.visible = wanted;
     this.panel.hidden = !wanted;
   }
