@@ -43,3 +43,8 @@ PIPELINE_ERRORS = Counter(
     "Frames a pipeline stage failed on (logged with a traceback; the camera goes on)",
     ["camera", "stage"],
 )
+CONFIG_RELOADS = Counter(
+    "ioc_config_reloads_total",
+    "Config versions seen by hot reload: applied, refused (invalid) or failed (could not be applied)",
+    ["result"],
+)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ioc import metrics
 from ioc.config.errors import ConfigError
 from ioc.config.loader import parse_config, preset_search_dirs
 from ioc.config.models import IocConfig
@@ -162,6 +163,7 @@ class ConfigReloader:
             logger.error(
                 "config reload by %s refused; the running config stays:\n  %s", who, "\n  ".join(exc.errors)
             )
+            metrics.CONFIG_RELOADS.labels(result="refused").inc()
             return ReloadOutcome(who, applied=False, errors=tuple(exc.errors))
         return self._applied(config, who)
 
@@ -170,7 +172,9 @@ class ConfigReloader:
             changes = self._apply(config, who)
         except Exception as exc:
             logger.exception("config reload by %s failed while applying; the running config stays", who)
+            metrics.CONFIG_RELOADS.labels(result="failed").inc()
             return ReloadOutcome(who, applied=False, errors=(f"{type(exc).__name__}: {exc}",))
+        metrics.CONFIG_RELOADS.labels(result="applied").inc()
         for listener in self._listeners:
             listener(config)
         logger.info("config reloaded by %s: %s", who, "; ".join(changes))

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from ioc.config.loader import ConfigError, load_config
 from ioc.config.models import IocConfig
@@ -34,6 +35,10 @@ def save(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a later mtime, always
+
+
+def _reloads(result: str) -> float:
+    return REGISTRY.get_sample_value("ioc_config_reloads_total", {"result": result}) or 0.0
 
 
 @pytest.fixture
@@ -70,6 +75,7 @@ def test_an_invalid_file_is_refused_with_ioc_checks_errors_once(
 ) -> None:
     path, recorder, reloader = setup
     caplog.set_level(logging.ERROR, logger="ioc.config.reload")
+    refused_before = _reloads("refused")
     save(path, BAD)
     with pytest.raises(ConfigError) as check:
         load_config(path)
@@ -78,6 +84,7 @@ def test_an_invalid_file_is_refused_with_ioc_checks_errors_once(
     assert list(outcome.errors) == check.value.errors
     assert "refused; the running config stays" in caplog.text
     assert check.value.errors[0] in caplog.text
+    assert _reloads("refused") == refused_before + 1
     save(path, BAD)  # touched again, same content: not reported again
     assert reloader.check_file() is None
     save(path, OTHER)
