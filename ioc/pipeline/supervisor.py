@@ -164,17 +164,18 @@ class Engine:
 
     def camera_statuses(self) -> list[CameraStatus]:
         """Every camera in the config, in config order: state plus live fps, frame age, drops."""
-        return [self._status_now(c.id) for c in self._config.cameras]
+        return [self._status_now(c) for c in self._config.cameras]
 
     def camera_status(self, camera_id: str) -> CameraStatus | None:
-        if all(c.id != camera_id for c in self._config.cameras):
-            return None
-        return self._status_now(camera_id)
+        camera = next((c for c in self._config.cameras if c.id == camera_id), None)
+        return None if camera is None else self._status_now(camera)
 
-    def _status_now(self, camera_id: str) -> CameraStatus:
-        reader = self._readers.get(camera_id)
+    def _status_now(self, camera: CameraConfig) -> CameraStatus:
+        reader = self._readers.get(camera.id)
         with self._lock:
-            status = self._statuses[camera_id]
+            status = self._statuses.get(camera.id)  # None for a moment while a reload adds it
+        if status is None:
+            return _initial_status(camera)
         if reader is None or status.state is not reader.state:
             return status  # not started yet, or stopped: the last reported status
         return reader.snapshot()
