@@ -15,8 +15,10 @@ Exact behaviour, per rule:
 3. ``started_at``/``ended_at`` are the watched part: the interval's start, or the first frame's
    wall time when counting began inside it; its end, or the last frame's wall time at a flush.
    ``partial`` says the watched part is shorter than the interval.
-4. If wall time goes backwards (a clock was reset) the open interval is reported as partial and
-   counting starts again from the new time.
+4. Silence: a healthy camera delivers a frame at least every ``detect.recheck_seconds``. When no
+   frame came for longer than ``max(detect.recheck_seconds, alerts.end_after_seconds) + 1`` s
+   (the worker's idle limit), or wall time went backwards (a clock was reset), the watched part
+   ends at the last frame before and a new one starts at the frame after (both partial).
 5. Each count carries the mean of the crossings' ``speed_kmh`` (None when none had one).
 """
 
@@ -84,6 +86,7 @@ class LineFlow:
         self._rule = rule
         self._line = camera.line(rule.line)
         self._interval = rule.interval_seconds
+        self._max_silence = max(camera.detect.recheck_seconds, camera.alerts.end_after_seconds) + 1.0
         self._bucket: _Bucket | None = None
 
     def same_as(self, camera: CameraConfig, rule: LineCrossingRule) -> bool:
@@ -99,15 +102,15 @@ class LineFlow:
         now = frame.wall_time
         out: list[FlowCount] = []
         bucket = self._bucket
-        if bucket is not None and now + TIME_EPSILON < bucket.watched_to:
-            out.append(self._report(bucket, end=bucket.watched_to))  # the clock went back
+        went_back = now + TIME_EPSILON < bucket.watched_to if bucket is not None else False
+        silent = now - bucket.watched_to > self._max_silence if bucket is not None else False
+        if bucket is not None and (went_back or silent):
+            out.append(self._report(bucket, end=bucket.watched_to))  # nobody watched what follows
             bucket = None
         start = interval_start(now, self._interval)
         if bucket is not None and start > bucket.start + TIME_EPSILON:
-            bucket_end = bucket.start + self._interval
-            next_one = start - bucket_end < TIME_EPSILON  # no interval without frames between
-            out.append(self._report(bucket, end=bucket_end if next_one else bucket.watched_to))
-            bucket = _Bucket(start, start if next_one else now, now)
+            out.append(self._report(bucket, end=bucket.start + self._interval))
+            bucket = _Bucket(start, start, now)
         if bucket is None:
             bucket = _Bucket(start, now, now)
         bucket.watched_to = now

@@ -15,7 +15,9 @@ from tests.factories import make_camera, make_frame, make_hit
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z, a multiple of 60
 Cross = tuple[str, str]  # class, direction
-Step = tuple[float, Sequence[Cross]]  # seconds after T0, crossings on that frame
+Step = tuple[float, Sequence[Cross]] | None  # seconds after T0, crossings on that frame; None: no frames
+GAP = None
+FILL_SECONDS = 1.0  # between two steps the camera delivers a frame every second, as a live one does
 Report = tuple[float, float, bool, dict[Cross, int]]  # start, end (s after T0), partial, counts
 
 
@@ -42,10 +44,21 @@ def crossing(t: float, object_class: str, direction: str, **fields: Any) -> Rule
 
 
 def run(counter: FlowCounter, steps: Sequence[Step], flush: bool = True) -> list[FlowCount]:
+    """Frames at the steps, and every ``FILL_SECONDS`` between two steps unless a ``GAP`` separates them."""
     out: list[FlowCount] = []
-    for t, crossings in steps:
+    previous: float | None = None
+    for step in steps:
+        if step is None:
+            previous = None
+            continue
+        t, crossings = step
+        fill = previous + FILL_SECONDS if previous is not None else t
+        while fill < t:
+            out.extend(counter.step([], make_frame(fill, wall_time=T0 + fill)))
+            fill += FILL_SECONDS
         frame = make_frame(t, wall_time=T0 + t)
         out.extend(counter.step([crossing(t, c, d) for c, d in crossings], frame))
+        previous = t
     if flush:
         out.extend(counter.flush())
     return out
@@ -90,9 +103,19 @@ def summary(flows: Sequence[FlowCount]) -> list[Report]:
             id="quiet-intervals-report-zero",
         ),
         pytest.param(
-            [(10, [("car", "out")]), (20, []), (200, [("car", "in")]), (210, [])],
+            [(10, [("car", "out")]), (20, []), GAP, (200, [("car", "in")]), (210, [])],
             [(10, 20, True, {("car", "out"): 1}), (200, 210, True, {("car", "in"): 1})],
             id="gap-without-frames-is-not-reported",
+        ),
+        pytest.param(
+            [(0, []), (2, [("car", "in")]), GAP, (40, [("car", "out")]), (42, []), (61, [])],
+            [(0, 2, True, {("car", "in"): 1}), (40, 60, True, {("car", "out"): 1}), (60, 61, True, {})],
+            id="silence-inside-an-interval-is-not-watched",
+        ),
+        pytest.param(
+            [(0, []), (58, []), GAP, (75, [("car", "in")]), (80, [])],
+            [(0, 58, True, {}), (75, 80, True, {("car", "in"): 1})],
+            id="silence-across-a-boundary",
         ),
         pytest.param(
             [(30, [("car", "in")]), (90, [])],
@@ -192,8 +215,8 @@ def test_reconfigure(change: dict[str, Any], reported: list[Report]) -> None:
     counter = FlowCounter(camera())
     run(counter, [(0, [("car", "in")]), (30, [])], flush=False)
     assert summary(counter.reconfigure(camera(**change))) == reported
-    later = run(counter, [(40, [("car", "out")]), (50, [])])
-    expected_start = 0 if not reported else 40
+    later = run(counter, [(31, []), (40, [("car", "out")]), (50, [])])
+    expected_start = 0 if not reported else 31
     assert summary(later)[0][0] == expected_start
 
 
