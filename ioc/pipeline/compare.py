@@ -106,13 +106,27 @@ def _detect(job: CompareJob, frame: Frame) -> tuple[Detections, Detections]:
     return (found[0], found[-1])
 
 
-def compare_main(args: argparse.Namespace, out: TextIO) -> int:
+def compare_main(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ioc.pipeline.replay import progress_for
+
     job = prepare_compare(args)
+    progress = progress_for(job.info, args, err, label="compare ")
+    frames = 0
+
+    def on_frame(_frame: Frame) -> None:
+        nonlocal frames
+        frames += 1
+        if progress is not None:
+            progress.update(frames)
+
     started = time.perf_counter()
     try:
-        run = run_compare(job)
+        run = run_compare(job, on_frame)
     except SourceError as exc:
         raise ReplayError(f"--source: {exc}", 1) from None
+    finally:
+        if progress is not None:
+            progress.close()
     seconds = time.perf_counter() - started
     for line in report_lines(job, run, seconds):
         print(line, file=out)

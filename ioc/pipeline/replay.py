@@ -148,7 +148,7 @@ def replay_command(args: argparse.Namespace) -> int:
         if args.compare is not None:
             from ioc.pipeline.compare import compare_main
 
-            return compare_main(args, sys.stdout)
+            return compare_main(args, sys.stdout, sys.stderr)
         return _run(args, sys.stdout, sys.stderr)
     except ReplayError as exc:
         print(f"ioc replay: {exc}", file=sys.stderr)
@@ -160,7 +160,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     job = prepare(args)
     summary = ReplaySummary(job.camera.id, start_time=job.start_time)
-    progress = _progress(job.info, args, err)
+    progress = progress_for(job.info, args, err)
 
     def on_frame(frame: Frame) -> None:
         summary.saw(frame)
@@ -208,9 +208,12 @@ def _write_flows(path: Path, flows: list[FlowCount]) -> None:
         raise ReplayError(f"--flows-out {path}: {exc.strerror or exc}", 1) from None
 
 
-def _progress(info: FileInfo, args: argparse.Namespace, err: TextIO) -> Progress | None:
+def progress_for(
+    info: FileInfo, args: argparse.Namespace, err: TextIO, label: str = "replay "
+) -> Progress | None:
+    """A progress bar on ``err`` when it is a terminal or the file is long, unless ``--no-progress``."""
     if args.no_progress:
         return None
     if not (err.isatty() or info.duration_s >= LONG_FILE_SECONDS):
         return None
-    return Progress(info.frame_count, err, label="replay ")
+    return Progress(info.frame_count, err, label=label)
