@@ -73,6 +73,11 @@ FRAME_TO_ALERT = Histogram(
     "From a frame's decode to the alert it raised being published (live cameras)",
     buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
 )
+CONFIG_RELOADS = Counter(
+    "ioc_config_reloads_total",
+    "Config versions seen by hot reload: applied, refused (invalid) or failed (could not be applied)",
+    ["result"],
+)
 LOGIN_LOCKS = Counter("ioc_login_locks_total", "Login locks started after repeated failed logins", ["scope"])
 LOGIN_THROTTLED = Counter(
     "ioc_login_throttled_total",

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     cuda_precision: Literal["fp16", "fp32"] = Field(
         "fp16", description="Model arithmetic of the on-device CUDA pipeline (the CPU always runs fp32)"
     )
+    config_poll_seconds: float = Field(
+        2.0, ge=0, le=3600, description="How often cameras.yaml is checked for changes (hot reload); 0: off"
+    )
     token_ttl_minutes: int = Field(
         720, gt=0, le=5_270_400, description="Lifetime of login tokens (at most 10 years)"
     )

@@ -139,6 +139,7 @@ class RuleHit:
     direction: str | None = None  # "in" | "out" for line crossings
     value: float | None = None  # dwell seconds, count, km/h …
     value_unit: str | None = None  # "s", "count", "km/h"
+    speed_kmh: float | None = None  # ground speed of the object, when the camera is calibrated
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,3 +190,4 @@ class Coverage:
             x1 >= rx1 - eps and y1 >= ry1 - eps and x2 <= rx2 + eps and y2 <= ry2 + eps
             for rx1, ry1, rx2, ry2 in self.regions
         )
+

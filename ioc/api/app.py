@@ -29,17 +29,17 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
-from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
+from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, LiveState
 from ioc.api.docs import install_docs
 from ioc.api.errors import install_errors
 from ioc.api.middleware import BodyLimit, RejectNul, SecurityHeaders
-from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
+from ioc.api.routers import admin, alerts, auth, cameras, flows, health, kpi, site, snapshots
 from ioc.api.sessions import RevocationWatch, SessionStore
 from ioc.api.throttle import LoginThrottle
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError, Subscription
 from ioc.config.models import IocConfig
-from ioc.messages import Alert
+from ioc.messages import CameraStatus, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
 from ioc.store.retention import RetentionWorker
@@ -91,7 +91,7 @@ async def follow_live_state(ctx: AppContext, sub: Subscription) -> None:
     while True:
         try:
             async for message in sub:
-                if not isinstance(message, Alert):
+                if isinstance(message, CameraStatus | KpiSnapshot):
                     ctx.live.note(message)
         except SlowConsumerError:
             logger.warning("live-state follower fell behind the bus; resubscribing")
@@ -141,8 +141,10 @@ def create_app(
     options: ApiOptions | None = None,
     dashboard_dir: Path | None = None,
     services: Sequence[Service] = (),
+    reloader: ConfigSubmitter | None = None,
 ) -> FastAPI:
-    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves."""
+    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
+    applies ``PUT /api/config`` to the running pipeline (hot reload)."""
     sessions = SessionStore.in_dir(settings.data_dir)
     ctx = AppContext(
         settings=settings,
@@ -157,7 +159,10 @@ def create_app(
         revocations=RevocationWatch(sessions),
         engine=engine,
         options=options or ApiOptions(),
+        reloader=reloader,
     )
+    if reloader is not None:
+        reloader.on_applied(ctx.live.set_config)
 
     app = FastAPI(
         title="IOC video analytics",
@@ -179,6 +184,7 @@ def create_app(
         health.router,
         cameras.router,
         alerts.router,
+        flows.router,
         snapshots.router,
         admin.router,
         kpi.router,

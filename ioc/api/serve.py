@@ -28,6 +28,7 @@ from ioc.api.settings_check import SettingsError, checked_settings
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
 from ioc.config.models import IocConfig
+from ioc.config.reload import ConfigReloader
 from ioc.kpi.operations import OperationsKpiPublisher
 from ioc.redact import redact_text
 from ioc.settings import Settings
@@ -170,13 +171,16 @@ def serve(
             undo.callback(engine.stop)
         from ioc.api.app import create_app
 
+        reloader = config_reloader(settings, config, engine)
+
         app = create_app(
             settings,
             bus=bus,
             store=store,
             engine=engine,
             config=config,
-            services=[OperationsKpiPublisher(store, bus.publish)],
+            services=[OperationsKpiPublisher(store, bus.publish), *([reloader] if reloader else [])],
+            reloader=reloader,
         )
         run_server(app, settings, sock)
         logger.info("shutting down: engine, bus, store")
@@ -190,6 +194,29 @@ def start_engine(config: IocConfig, settings: Settings, publish: Any) -> Any:
     engine = Engine(config, settings, publish)
     engine.start()
     return engine
+
+
+def config_reloader(settings: Settings, config: IocConfig | None, engine: Any) -> ConfigReloader | None:
+    """Hot reload of the config file and of ``PUT /api/config``; None without a config file."""
+    if config is None:
+        return None
+    if engine is not None:
+
+        def apply(new: IocConfig, who: str) -> list[str]:
+            lines: list[str] = engine.apply(new, who).summary()
+            return lines
+
+    else:
+        current = [config]
+
+        def apply(new: IocConfig, who: str) -> list[str]:
+            from ioc.pipeline.config_diff import diff_configs
+
+            lines = diff_configs(current[0], new).summary()
+            current[0] = new
+            return lines
+
+    return ConfigReloader(settings.config_path, apply, poll_seconds=settings.config_poll_seconds)
 
 
 def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:

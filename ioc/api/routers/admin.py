@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from ioc.api.auth import USERNAME_PATTERN, Role, generate_password, hash_password
-from ioc.api.deps import Ctx, require_admin
+from ioc.api.deps import AdminUser, Ctx, require_admin
 from ioc.api.errors import error_responses
 from ioc.config.errors import ConfigError
 from ioc.config.loader import parse_config, preset_search_dirs
@@ -53,6 +53,9 @@ class UserCreated(UserOut):
 class ConfigSaved(BaseModel):
     path: str
     restart_required: bool = Field(description="True when camera workers run the old config until restart")
+    changes: list[str] = Field(
+        default_factory=list, description="What the running pipeline changed, one line each"
+    )
 
 
 @router.get("/config", responses=error_responses(404))
@@ -64,11 +67,13 @@ def get_config(ctx: Ctx) -> dict[str, Any]:
 
 
 @router.put("/config", responses=error_responses(500))
-def put_config(body: dict[str, Any], ctx: Ctx) -> ConfigSaved:
+def put_config(body: dict[str, Any], ctx: Ctx, user: AdminUser) -> ConfigSaved:
     """Validate a full config (cameras.yaml as JSON; ``defaults`` and ``preset`` work as in the
     file) with the loader ``ioc check`` uses, save it as YAML and serve it. A refused config, or
-    one that cannot be saved, changes nothing. A body over ``IOC_MAX_BODY_BYTES`` is refused (413)
-    before it is parsed; strings and lists have limits in the config models."""
+    one that cannot be saved, changes nothing. With a running pipeline the change is applied at
+    once (hot reload: only what changed restarts) and logged with the admin's name. A body over
+    ``IOC_MAX_BODY_BYTES`` is refused (413) before it is parsed; strings and lists have limits in
+    the config models."""
     path = ctx.settings.config_path
     if nesting(body) > MAX_CONFIG_DEPTH:
         raise HTTPException(
@@ -83,13 +88,23 @@ def put_config(body: dict[str, Any], ctx: Ctx) -> ConfigSaved:
             status.HTTP_422_UNPROCESSABLE_CONTENT, [redact_text(e) for e in exc.errors]
         ) from exc
     try:
-        replace_file(path, text)
+        if ctx.reloader is not None:
+            outcome = ctx.reloader.submit(text, config, user.username, replace_file)
+        else:
+            replace_file(path, text)
     except OSError as exc:
         raise HTTPException(
             status.HTTP_500_INTERNAL_SERVER_ERROR, f"cannot save {path}: {exc.strerror or exc}"
         ) from exc
-    ctx.live.set_config(config)
-    return ConfigSaved(path=str(path), restart_required=ctx.engine is not None)
+    if ctx.reloader is None:
+        ctx.live.set_config(config)
+        return ConfigSaved(path=str(path), restart_required=ctx.engine is not None)
+    if not outcome.applied:
+        raise HTTPException(
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+            f"saved {path}, but applying it failed (the running config stays): {'; '.join(outcome.errors)}",
+        )
+    return ConfigSaved(path=str(path), restart_required=False, changes=list(outcome.changes))
 
 
 def nesting(value: object) -> int:
