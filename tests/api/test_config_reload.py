@@ -59,7 +59,7 @@ def test_an_invalid_config_is_refused_and_nothing_changes(api: Api, applied: App
     bad["cameras"][0]["rules"] = [{"id": "r", "type": "intrusion", "zone": "nowhere"}]
     r = api.client.put("/api/config", json=bad, headers=api.auth("admin"))
     assert r.status_code == 422
-    assert any("unknown zone 'nowhere'" in line for line in r.json()["detail"])
+    assert any("unknown zone 'nowhere'" in e["msg"] for e in r.json()["errors"])
     assert applied.calls == []
     assert not (tmp_path / "cameras.yaml").exists()
 
