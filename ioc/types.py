@@ -146,6 +146,7 @@ class Frame:
         with self._lock:
             if self._luma is None:
                 object.__setattr__(self, "_luma", self._grey())
+                self._release_picture()
             return self._luma  # type: ignore[return-value]
 
     def _grey(self) -> GreyImage:
@@ -163,7 +164,13 @@ class Frame:
                 picture = self._picture
                 assert picture is not None  # a frame has an image or a picture
                 object.__setattr__(self, "_image", picture.bgr())
+                self._release_picture()
             return self._image  # type: ignore[return-value]
+
+    def _release_picture(self) -> None:
+        """Once both conversions are cached the decoded picture is not needed: free its buffers."""
+        if self._image is not None and self._luma is not None:
+            object.__setattr__(self, "_picture", None)
 
 
 def _empty_f(n: int = 0, cols: int = 0) -> FloatArray:

@@ -83,6 +83,7 @@ def test_lazy_frame_converts_nothing_until_asked() -> None:
     image = frame.image
     assert frame.image is image and frame.converted
     assert picture.calls == {"bgr": 1, "luma": 1}
+    assert (frame.width, frame.height) == (64, 48)  # still known once the picture is let go
 
 
 @pytest.mark.parametrize("attribute", ["image", "luma"])
