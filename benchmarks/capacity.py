@@ -263,14 +263,21 @@ def main() -> None:
         measured = (run_ioc if args.run == "ioc" else run_naive)(args, json.loads(args.urls))
         print(RESULT_TAG + json.dumps(asdict(measured)), flush=True)
         return
+    if args.cameras < 1 or args.seconds <= 0:
+        p.error(f"--cameras must be >= 1 and --seconds > 0, got {args.cameras} and {args.seconds:g}")
     if not 0 <= args.busy <= args.cameras:
         p.error(f"--busy must be between 0 and --cameras ({args.cameras}), got {args.busy}")
     serve(args)
 
 
+def _say(text: str) -> None:
+    print(f"capacity: {text}", file=sys.stderr, flush=True)
+
+
 def serve(args: argparse.Namespace) -> None:
     from tests.rtsp_fixture import RtspServer
 
+    _say("preparing the busy and quiet clips (cached in data/cache/bench/)")
     clips = {scene: city_clip(scene, seconds=20.0, gop=args.gop) for scene in Scene}
     ids = camera_ids(args.cameras)
     mounts = {c: str(clips[Scene.BUSY if is_busy(c, args.busy) else Scene.QUIET].resolve()) for c in ids}
@@ -279,7 +286,10 @@ def serve(args: argparse.Namespace) -> None:
     server.start()
     try:
         urls = {c: server.url(c) for c in ids}
-        runs = [_child("ioc", args, urls), _child("naive", args, urls)]
+        runs = []
+        for run in ("ioc", "naive"):
+            _say(f"{run} run: {args.cameras} cameras on RTSP port {server.port}, {args.seconds:g} s measured")
+            runs.append(_child(run, args, urls))
     finally:
         server.stop()
     report(args, machine, runs)
