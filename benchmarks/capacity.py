@@ -11,11 +11,12 @@ its own), with the same model and input size:
   pavement and a counting line for vehicles on every camera, so busy cameras raise alerts;
 - ``naive``: ``YOLO(weights).track(source="cameras.streams", stream=True, imgsz=...)``.
 
-Reported per run: detections per second per camera, busy and quiet apart (ioc: from the
-Prometheus counter ``DETECTED_METRIC`` via ``REGISTRY.get_sample_value``; naive: results per
-stream), CPU (cores, all threads), peak RSS, alerts, and ioc's frame-to-alert latency p50/p95/p99
-(from each alert's ``started_at``, the capture time of the frame, to the moment the engine
-published it), then the ratio of ioc to naive. Needs ``/usr/bin/python3`` with the GStreamer RTSP
+Reported per run: detections per second per camera, busy and quiet apart (ioc: frames the
+detector ran on, from the Prometheus counter ``ioc_detector_frames_total`` via
+``REGISTRY.get_sample_value``, every reason but ``hold``; naive: results per stream), CPU (cores,
+all threads), peak RSS, alerts, and ioc's frame-to-alert latency p50/p95/p99 (from each alert's
+``started_at``, the capture time of the frame, to the moment the engine published it), then the
+ratio of ioc to naive. Needs ``/usr/bin/python3`` with the GStreamer RTSP
 server (``scripts/setup.sh --test``). Run from the repository root::
 
     python -m benchmarks.capacity --cameras 16 --busy 4 --seconds 60 --imgsz 320
@@ -41,8 +42,9 @@ from typing import Any
 
 from benchmarks.city_scenes import FPS, HEIGHT, WIDTH, Scene, city_clip
 
-DETECTED_METRIC = "ioc_frames_processed_total"
-"""Per-camera counter of frames that went through the detector (and then track + rules)."""
+DETECTED_METRIC = "ioc_detector_frames_total"
+"""Per camera and reason, frames the planner handed on; every reason but ``hold`` ran the detector."""
+DETECTED_REASONS = ("first", "motion", "tracks", "stationary", "recheck")
 CLASSES = ("person", "car", "bus", "truck")
 RESULT_TAG = "CAPACITY-RESULT "
 
@@ -105,9 +107,11 @@ class _AlertClock:
 
 
 def _detected(camera_id: str) -> float:
+    """Frames of ``camera_id`` the detector has run on so far."""
     from prometheus_client import REGISTRY
 
-    return REGISTRY.get_sample_value(DETECTED_METRIC, {"camera": camera_id}) or 0.0
+    labels = ({"camera": camera_id, "reason": reason} for reason in DETECTED_REASONS)
+    return sum(REGISTRY.get_sample_value(DETECTED_METRIC, lab) or 0.0 for lab in labels)
 
 
 def _wait_warm(ids: list[str], timeout_s: float) -> None:
