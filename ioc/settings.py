@@ -6,6 +6,7 @@ Built by ``load_settings()`` and passed down; no module-level instance.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(None, description="postgresql://… ; default SQLite under data_dir")
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    precision: Literal["auto", "fp32", "int8"] = Field(
+        "auto", description="OpenVINO on CPU: auto (INT8 when its check passed) | fp32 | int8"
+    )
     detect_max_batch: int = Field(
         1, ge=1, le=64, description="Frames per detector batch; 1 is fastest on CPU, raise it on a GPU"
     )

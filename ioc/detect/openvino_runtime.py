@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 
 from ioc import metrics
 from ioc.config.coco import COCO_CLASSES
-from ioc.detect.base import Backend
+from ioc.detect.base import Backend, Precision
 from ioc.detect.manifest import ModelError
 from ioc.types import Detections, FloatArray
 
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 STRIDE = 32
 PAD_VALUE = 114
 MAX_DETECTIONS = 300
+CPU_CONFIG: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY"}
+"""How the model is compiled for the CPU; see the README's Models section for the measurements."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +57,18 @@ def _read_names(model_dir: Path) -> dict[int, str]:
         raise ModelError(f"{meta_path}: cannot read class names: {exc}") from exc
 
 
+def fit_size(width: int, height: int, imgsz: int) -> tuple[int, int]:
+    """(width, height) an image is resized to so that its longest side is ``imgsz``."""
+    r = min(imgsz / height, imgsz / width)
+    return max(round(width * r), 1), max(round(height * r), 1)
+
+
 def batch_tensor(images: Sequence[npt.NDArray[np.uint8]], imgsz: int) -> tuple[FloatArray, list[Letterbox]]:
     """Letterbox every image into one (N, 3, H, W) RGB float tensor; H, W multiples of STRIDE."""
     sizes = []
     for img in images:
         h, w = img.shape[:2]
-        r = min(imgsz / h, imgsz / w)
-        sizes.append((r, max(round(w * r), 1), max(round(h * r), 1)))
+        sizes.append((min(imgsz / h, imgsz / w), *fit_size(w, h, imgsz)))
     out_w = math.ceil(max(s[1] for s in sizes) / STRIDE) * STRIDE
     out_h = math.ceil(max(s[2] for s in sizes) / STRIDE) * STRIDE
     batch = np.full((len(images), out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
@@ -79,21 +86,24 @@ class OpenVINODetector:
 
     backend = Backend.OPENVINO
 
-    def __init__(self, name: str, model_dir: Path, iou: float) -> None:
+    def __init__(
+        self, name: str, model_dir: Path, iou: float, *, precision: Precision = Precision.FP32
+    ) -> None:
         import openvino as ov
 
         xml = next(iter(sorted(model_dir.glob("*.xml"))), None)
         if xml is None:
             raise ModelError(f"{model_dir}: no OpenVINO .xml model")
         core = ov.Core()
-        self._compiled = core.compile_model(core.read_model(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        self._compiled = core.compile_model(core.read_model(xml), "CPU", dict(CPU_CONFIG))
         self.name = name
+        self.precision = precision
         self._iou = iou
         names = _read_names(model_dir)
         coco = {n: i for i, n in enumerate(COCO_CLASSES)}
         self._to_coco = np.array([coco.get(names[i], -1) for i in range(len(names))], dtype=np.int64)
         self.class_names: tuple[str, ...] = tuple(n for n in names.values() if n in coco)
-        logger.info("detector %s on OpenVINO runtime (CPU) from %s", name, model_dir)
+        logger.info("detector %s on OpenVINO runtime (CPU, %s) from %s", name, precision.value, model_dir)
 
     def detect(
         self,
