@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +34,29 @@ logger = logging.getLogger(__name__)
 STRIDE = 32
 PAD_VALUE = 114
 MAX_DETECTIONS = 300
-CPU_CONFIG: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY"}
-"""How the model is compiled for the CPU; see the README's Models section for the measurements."""
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (a container's or taskset's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def inference_threads(setting: int, cpus: int) -> int:
+    """``IOC_OPENVINO_THREADS``: the setting when > 0; 0 means every CPU but one (at least 1).
+
+    The caller is synchronous and the model's parallel regions wait for their slowest thread: one
+    core taken by stream decoding stalls every layer. Leaving that core to the decoders measured
+    1.9x faster per frame on a busy 2-core machine (benchmarks/openvino_threads.py).
+    """
+    return setting if setting > 0 else max(1, cpus - 1)
+
+
+def cpu_config(threads: int) -> dict[str, str]:
+    """How the model is compiled for the CPU: one stream (synchronous caller), ``threads`` threads."""
+    return {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_NUM_THREADS": str(threads)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +109,13 @@ class OpenVINODetector:
     backend = Backend.OPENVINO
 
     def __init__(
-        self, name: str, model_dir: Path, iou: float, *, precision: Precision = Precision.FP32
+        self,
+        name: str,
+        model_dir: Path,
+        iou: float,
+        *,
+        precision: Precision = Precision.FP32,
+        threads: int = 0,
     ) -> None:
         import openvino as ov
 
@@ -95,7 +123,8 @@ class OpenVINODetector:
         if xml is None:
             raise ModelError(f"{model_dir}: no OpenVINO .xml model")
         core = ov.Core()
-        self._compiled = core.compile_model(core.read_model(xml), "CPU", dict(CPU_CONFIG))
+        config = cpu_config(inference_threads(threads, usable_cpus()))
+        self._compiled = core.compile_model(core.read_model(xml), "CPU", config)
         self.name = name
         self.precision = precision
         self._iou = iou
@@ -103,7 +132,15 @@ class OpenVINODetector:
         coco = {n: i for i, n in enumerate(COCO_CLASSES)}
         self._to_coco = np.array([coco.get(names[i], -1) for i in range(len(names))], dtype=np.int64)
         self.class_names: tuple[str, ...] = tuple(n for n in names.values() if n in coco)
-        logger.info("detector %s on OpenVINO runtime (CPU, %s) from %s", name, precision.value, model_dir)
+        logger.info(
+            "detector %s on OpenVINO runtime (CPU, %s model, computes in %s, %s threads) from %s",
+            name, precision.value, self.inference_precision, config["INFERENCE_NUM_THREADS"], model_dir,
+        )  # fmt: skip
+
+    @property
+    def inference_precision(self) -> str:
+        """What the CPU plugin computes unquantized layers in: ``bf16`` on CPUs with AMX, else ``f32``."""
+        return str(self._compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name())
 
     def detect(
         self,

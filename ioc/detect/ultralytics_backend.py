@@ -92,7 +92,7 @@ def load_detector(
     precision = Precision(settings.precision)
     if placement.backend is Backend.OPENVINO:
         try:
-            return _openvino_detector(name, weights, imgsz, iou, precision)
+            return _openvino_detector(name, weights, imgsz, iou, settings)
         except Exception as exc:  # any export/load failure: the .pt still works
             if weights.is_dir():
                 raise ModelError(f"{weights}: cannot load OpenVINO model: {exc}") from exc
@@ -103,22 +103,24 @@ def load_detector(
     return UltralyticsDetector(name, _yolo(weights), placement, iou)
 
 
-def _openvino_detector(name: str, weights: Path, imgsz: int, iou: float, precision: Precision) -> Detector:
+def _openvino_detector(name: str, weights: Path, imgsz: int, iou: float, settings: Settings) -> Detector:
     """The FP32 or INT8 OpenVINO model (``precision.choose``); INT8 that fails to load → FP32."""
+    threads = settings.openvino_threads
     if weights.is_dir():
-        return OpenVINODetector(name, weights, iou)
+        return OpenVINODetector(name, weights, iou, threads=threads)
+    precision = Precision(settings.precision)
     fp32_dir = openvino_fp32_dir(weights, imgsz)
     int8_dir = cached_export(weights, imgsz, Precision.INT8)
     choice = choose(precision, int8_dir, read_figures(int8_dir) if int8_dir else None)
     logger.info("%s: OpenVINO %s (%s)", name, choice.precision.value.upper(), choice.reason)
     if choice.precision is Precision.INT8 and choice.model_dir is not None:
         try:
-            return OpenVINODetector(name, choice.model_dir, iou, precision=Precision.INT8)
+            return OpenVINODetector(name, choice.model_dir, iou, precision=Precision.INT8, threads=threads)
         except Exception as exc:
             logger.warning("%s: INT8 model %s failed to load (%s); using FP32", name, choice.model_dir, exc)
     elif precision is Precision.INT8:
         logger.warning("%s: IOC_PRECISION=int8 but %s; using FP32", name, choice.reason)
-    return OpenVINODetector(name, fp32_dir, iou)
+    return OpenVINODetector(name, fp32_dir, iou, threads=threads)
 
 
 def _yolo(path: Path) -> Any:
