@@ -49,7 +49,7 @@ def inference_threads(setting: int, cpus: int) -> int:
 
     The caller is synchronous and the model's parallel regions wait for their slowest thread: one
     core taken by stream decoding stalls every layer. Leaving that core to the decoders measured
-    1.9x faster per frame on a busy 2-core machine (benchmarks/openvino_threads.py).
+    1.4-1.9x faster per frame on a busy 2-core machine (benchmarks/openvino_threads.py).
     """
     return setting if setting > 0 else max(1, cpus - 1)
 
