@@ -86,7 +86,8 @@ def _export_int8(args: argparse.Namespace, models_dir: Path, imgsz: int) -> int:
     from ioc.detect.int8_build import Int8Request, build_int8
 
     settings = load_settings(models_dir=models_dir)
-    per_source = getattr(args, "calibration_frames", None) or DEFAULT_PER_SOURCE
+    given = getattr(args, "calibration_frames", None)
+    per_source = DEFAULT_PER_SOURCE if given is None else int(given)
     if per_source < 2:
         print(f"error: --calibration-frames: expected at least 2 frames per source, got {per_source}")
         return 1
