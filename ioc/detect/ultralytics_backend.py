@@ -6,7 +6,9 @@ dynamic shapes, cached next to the weights (see ``openvino_cache``) and run by t
 runtime directly (``openvino_runtime``: no torch in the hot path); ``Settings.precision`` picks
 FP32 or the INT8 model of ``ioc models export --int8`` (see ``precision``). When the export or its
 load fails, the detector falls back to PyTorch on the CPU and logs why. ``cpu`` behaves like
-``auto`` without a GPU; ``cuda`` / ``cuda:N`` require one.
+``auto`` without a GPU; ``cuda`` / ``cuda:N`` require one. On CUDA the model runs the on-device
+pipeline (``cuda_backend``, chosen in ``cuda_select``, with this module's Ultralytics path as its
+fallback) unless ``IOC_CUDA_PIPELINE=false``.
 """
 
 from __future__ import annotations
@@ -100,6 +102,14 @@ def load_detector(
             placement = Placement(Backend.PYTORCH, "cpu")
     if precision is Precision.INT8:
         logger.warning("IOC_PRECISION=int8 applies to OpenVINO on the CPU; %s runs on PyTorch", name)
+    if placement.device.startswith("cuda") and settings.cuda_pipeline:
+        from ioc.detect.cuda_select import load_pipeline  # torch-heavy; only on a GPU
+
+        cuda = placement  # bound for the fallback below
+        return load_pipeline(
+            name, weights, cuda.device, settings, iou, yolo=_yolo,
+            fallback=lambda: UltralyticsDetector(name, _yolo(weights), cuda, iou),
+        )  # fmt: skip
     return UltralyticsDetector(name, _yolo(weights), placement, iou)
 
 
