@@ -11,7 +11,7 @@ few frames so that all see the same machine load:
 - ``regions``: the hook for region-based detection (see ``regions_contenders``).
 
 Recall, mean IoU and precision are measured against a reference: PyTorch at imgsz 640 on the same
-frames (``ioc.detect.agreement``: same class, IoU >= 0.5). Prints a Markdown table with median
+frames (``ioc.detect.accuracy``: same class, IoU >= 0.5). Prints a Markdown table with median
 ms/frame, frames/s and each one's speed relative to the baseline.
 
     python benchmarks/detector_throughput.py --frames 40 --imgsz 320
@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ioc.cli import offline_environment
-from ioc.detect.agreement import Agreement, compare
+from ioc.detect.accuracy import Agreement, compare
 from ioc.detect.base import Backend, Detector, Precision
 from ioc.types import Detections
 

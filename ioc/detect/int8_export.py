@@ -8,7 +8,7 @@ anchor arithmetic, where an 8-bit error moves every box) and the YOLO-World cont
 (normalised embeddings matched against the class texts, where a small error reorders classes).
 
 ``check`` runs both models on the held-out frames through ``OpenVINODetector`` (what ``ioc``
-runs) and compares them with ``agreement.compare``: FP32 is the reference. It also times both,
+runs) and compares them with ``accuracy.compare``: FP32 is the reference. It also times both,
 interleaved, since whether INT8 pays depends on the CPU.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ioc.detect.agreement import Agreement, compare
+from ioc.detect.accuracy import Agreement, compare
 from ioc.detect.base import Precision
 from ioc.detect.manifest import ModelError
 from ioc.detect.openvino_runtime import OpenVINODetector, batch_tensor

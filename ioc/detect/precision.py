@@ -1,7 +1,7 @@
 """Which OpenVINO model runs on the CPU: FP32 or INT8 (``IOC_PRECISION=auto|fp32|int8``).
 
 ``ioc models export --int8`` writes, inside the INT8 cache folder, ``int8-check.json``: the
-accuracy check (INT8 vs FP32 on held-out frames, see ``agreement``) and the latency of both
+accuracy check (INT8 vs FP32 on held-out frames, see ``accuracy``) and the latency of both
 models measured on this machine in the same run. The choice:
 
 - ``fp32``: FP32.
