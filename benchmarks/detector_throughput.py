@@ -1,18 +1,28 @@
-"""Detector throughput and recall: Ultralytics PyTorch predict (baseline) vs OpenVINO FP32 vs INT8.
+"""Detector throughput and recall: Ultralytics PyTorch predict (baseline) vs OpenVINO FP32 vs INT8,
+whole frames vs regions.
 
-All contenders run in this process, batch 1, on the same frames of real footage (Debian's
-``vtest.avi`` pedestrians and the demo's ``gate.mp4``, evenly spread), taking turns in blocks of a
-few frames so that all see the same machine load:
+All contenders run in this process, batch 1, on the same frames of real footage: consecutive
+frames at ``detect.fps`` (5/s) of Debian's ``vtest.avi`` pedestrians and the demo's ``gate.mp4``,
+as a camera worker sees them. They take turns in blocks of a few frames, so all of them see the
+same machine load:
 
 - ``pytorch``: the ``.pt`` through ``ultralytics`` ``predict``, what a user starts from (baseline);
 - ``openvino-fp32``: the cached FP32 export on the OpenVINO runtime, what ``ioc`` runs on a CPU
   (on a CPU with AMX, OpenVINO runs it in bfloat16; the table says which);
 - ``openvino-int8``: the cached INT8 model of ``ioc models export --int8`` (skipped if missing);
-- ``regions``: the hook for region-based detection (see ``regions_contenders``).
+- ``... + regions``: each OpenVINO model driven by the live detection strategy
+  (``regions_contenders``): the camera's ``DetectionPlanner`` decides per frame between a whole
+  frame, crops around motion and around the objects found on the previous frame, or no detector
+  at all; ``run_plans`` runs it. On a frame without a detector pass the previous detections stand
+  (what the tracker would hold).
 
-Recall, mean IoU and precision are measured against a reference: PyTorch at imgsz 640 on the same
-frames (``ioc.detect.accuracy``: same class, IoU >= 0.5). Prints a Markdown table with median
-ms/frame, frames/s and each one's speed relative to the baseline.
+Every contender looks for the default ``detect.classes`` at confidence 0.35. Recall, mean IoU and
+precision are measured against PyTorch at imgsz 640 on the same frames (``ioc.detect.accuracy``:
+same class, IoU >= 0.5). Prints a Markdown table with ms/frame (total time / frames: a region
+mode's frames cost anything from nothing to several passes), frames/s and the speed relative to the
+baseline. The previous frame's detections stand in for the tracker's objects, all of them moving:
+a busy scene's crops then cover most of the frame and the planner falls back to whole frames, so
+this measures a busy camera; what region mode saves on quiet ones is `benchmarks/capacity.py`'s.
 
     python benchmarks/detector_throughput.py --frames 40 --imgsz 320
 """
@@ -20,7 +30,6 @@ ms/frame, frames/s and each one's speed relative to the baseline.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import time
@@ -29,18 +38,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from ioc.cli import offline_environment
+from ioc.config.models import CameraConfig, DetectConfig
 from ioc.detect.accuracy import Agreement, compare
 from ioc.detect.base import Backend, Detector, Precision
-from ioc.types import Detections
+from ioc.pipeline.execute import run_plans
+from ioc.pipeline.planner import DetectionPlanner
+from ioc.types import Detections, Frame, TrackHint
 
-Image = npt.NDArray[np.uint8]
 BLOCK = 4
 CONFIDENCE = 0.35
 REFERENCE_IMGSZ = 640
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+
+
+CLASSES: tuple[str, ...] = DetectConfig().classes
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,39 +62,72 @@ class Contender:
 
     name: str
     imgsz: int
-    run: Callable[[Image], Detections]
+    run: Callable[[Frame], Detections]
     note: str = ""
+    regions: bool = False  # stateful: no warm-up
 
 
-def plain(detector: Detector, imgsz: int) -> Callable[[Image], Detections]:
+def plain(detector: Detector, imgsz: int) -> Callable[[Frame], Detections]:
     """Whole-frame detection: one image, one call."""
-    return lambda image: detector.detect([image], imgsz=imgsz, confidence=CONFIDENCE)[0]
+    return lambda frame: detector.detect([frame.image], imgsz=imgsz, confidence=CONFIDENCE, classes=CLASSES)[
+        0
+    ]
+
+
+class RegionRunner:
+    """The live strategy for each source: planner → whole frame, crops or nothing → detections."""
+
+    def __init__(self, detector: Detector, imgsz: int) -> None:
+        self._detector = detector
+        self._imgsz = imgsz
+        self._planners: dict[str, DetectionPlanner] = {}
+        self._last: dict[str, tuple[float, Detections]] = {}
+
+    def __call__(self, frame: Frame) -> Detections:
+        cam = frame.camera_id
+        if cam not in self._planners:
+            config = CameraConfig(id=cam, source=f"{cam}.mp4", detect=DetectConfig(imgsz=self._imgsz))
+            self._planners[cam] = DetectionPlanner(config)
+        planner = self._planners[cam]
+        seen_at, last = self._last.get(cam, (frame.timestamp, Detections.empty()))
+        plan = planner.plan(frame, hints(last, seen_at))
+        if plan is None:
+            return last
+        found = run_plans(self._detector, [plan])[0] if plan.runs_detector else last
+        planner.done(plan)
+        found = found[np.isin(found.class_name, np.asarray(CLASSES, dtype=object))]
+        self._last[cam] = (frame.timestamp, found)
+        return found
+
+
+def hints(dets: Detections, seen_at: float) -> list[TrackHint]:
+    """The previous frame's detections as moving objects (the planner crops around them)."""
+    out = []
+    for i in range(len(dets)):
+        x1, y1, x2, y2 = (float(v) for v in dets.xyxy[i])
+        name = str(dets.class_name[i])
+        out.append(TrackHint(i, name, (x1, y1, x2, y2), False, False, seen_at, seen_at))
+    return out
 
 
 def regions_contenders(detectors: dict[str, Detector], imgsz: int) -> list[Contender]:
-    """HOOK for region mode: contenders that run ``detectors`` on crops (``ioc.detect.regions``).
-
-    To wire it: for each detector, a ``Contender`` whose ``run`` plans regions on the frame the way
-    the live pipeline does, runs the crops as one batch and maps the boxes back; its recall is then
-    measured against the same reference. Until then this returns nothing and says why.
-    """
-    if importlib.util.find_spec("ioc.detect.regions") is None:
-        print("regions: skipped (ioc.detect.regions is not in this tree yet; hook: regions_contenders)")
-    else:
-        print("regions: ioc.detect.regions exists but is not wired here yet (hook: regions_contenders)")
-    return []
+    """Region mode for each detector: ``RegionRunner`` (``ioc.pipeline.planner`` + ``execute``)."""
+    return [
+        Contender(f"{name} + regions", imgsz, RegionRunner(det, imgsz), "planner: full/crops/none", True)
+        for name, det in detectors.items()
+    ]
 
 
-def sample_frames(sources: Sequence[Path], per_source: int) -> tuple[list[Image], list[str]]:
-    """``per_source`` frames evenly spread over each readable file, full resolution."""
+def sample_frames(sources: Sequence[Path], per_source: int) -> tuple[list[Frame], list[str]]:
+    """``per_source`` consecutive frames at ``detect.fps`` from each readable file, full resolution."""
     from ioc.ingest.sources import SourceError, iter_file_frames, probe_file
 
-    frames: list[Image] = []
+    frames: list[Frame] = []
     used: list[str] = []
     for path in sources:
         try:
-            stride = max(1, probe_file(path).frame_count // per_source)
-            got = [f.image for f in iter_file_frames(path) if f.index % stride == 0][:per_source]
+            stride = max(1, round(probe_file(path).fps / DetectConfig().fps))
+            got = [f for f in iter_file_frames(path) if f.index % stride == 0][:per_source]
         except SourceError as exc:
             print(f"skipping {path}: {exc.reason}")
             continue
@@ -93,20 +139,20 @@ def sample_frames(sources: Sequence[Path], per_source: int) -> tuple[list[Image]
 Results = dict[str, tuple[float, list[Detections]]]
 
 
-def measure(contenders: Sequence[Contender], frames: Sequence[Image]) -> Results:
-    """Median ms/frame and the detections of each contender; turns every ``BLOCK`` frames."""
-    for c in contenders:  # warm-up: first calls compile and allocate
-        for image in frames[:2]:
-            c.run(image)
+def measure(contenders: Sequence[Contender], frames: Sequence[Frame]) -> Results:
+    """Mean ms/frame (total time / frames) and the detections of each contender, in turns."""
+    for c in contenders:  # warm-up: first calls compile and allocate (region runners share models)
+        for frame in frames[:2] if not c.regions else []:
+            c.run(frame)
     times: dict[str, list[float]] = {c.name: [] for c in contenders}
     found: dict[str, list[Detections]] = {c.name: [] for c in contenders}
     for start in range(0, len(frames), BLOCK):
         for c in contenders:
-            for image in frames[start : start + BLOCK]:
+            for frame in frames[start : start + BLOCK]:
                 t0 = time.perf_counter()
-                found[c.name].append(c.run(image))
+                found[c.name].append(c.run(frame))
                 times[c.name].append(time.perf_counter() - t0)
-    return {name: (1000.0 * statistics.median(times[name]), found[name]) for name in times}
+    return {name: (1000.0 * statistics.fmean(times[name]), found[name]) for name in times}
 
 
 def load_contenders(model: str, models_dir: Path, imgsz: int) -> tuple[list[Contender], Contender]:
