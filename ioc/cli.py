@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("name", nargs="?", default="yolov8s-world")
     m.add_argument("--models-dir", type=Path, default=None)
     m.add_argument("--imgsz", type=int, default=None, help="export: detector input size (default 320)")
+    m.add_argument("--int8", action="store_true", help="export: also quantize to INT8 and check it")
+    m.add_argument(
+        "--calibration-frames", type=int, default=None, help="export --int8: frames per footage source (40)"
+    )
+    m.add_argument("--config", type=Path, default=None, help="export --int8: cameras to calibrate on")
+    m.add_argument("--data-dir", type=Path, default=None, help="export --int8: where demo/ footage is")
 
     d = sub.add_parser("demo", help="demo footage and config")
     d.add_argument("action", choices=["prepare"])

@@ -5,6 +5,11 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 FRAMES_READ = Counter("ioc_frames_read_total", "Frames decoded from a camera source", ["camera"])
+FRAMES_CONVERTED = Counter(
+    "ioc_frames_converted_total",
+    "Decoded frames converted from the decoder's format when taken (format: bgr or luma)",
+    ["camera", "format"],
+)
 FRAMES_DROPPED = Counter(
     "ioc_frames_dropped_total", "Frames overwritten in the latest-frame slot before use", ["camera"]
 )

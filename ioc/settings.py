@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(None, description="postgresql://… ; default SQLite under data_dir")
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    openvino_threads: int = Field(
+        0, ge=0, le=1024, description="OpenVINO inference threads on CPU; 0: every CPU but one (at least 1)"
+    )
+    precision: Literal["auto", "fp32", "int8"] = Field(
+        "auto", description="OpenVINO on CPU: auto (INT8 when its check passed) | fp32 | int8"
+    )
     detect_max_batch: int = Field(
         1, ge=1, le=64, description="Frames per detector batch; 1 is fastest on CPU, raise it on a GPU"
     )

@@ -148,7 +148,7 @@ class DetectionPlanner:
     def plan(self, frame: Frame, hints: Sequence[TrackHint]) -> Plan | None:
         """What to do with ``frame``, given the camera's tracked objects; None to skip it."""
         detect = self._camera.detect
-        thumb = self._gate.thumbnail(frame.image)
+        thumb = self._gate.thumbnail(frame.luma)
         ts = frame.timestamp
         if self._needs_restart(thumb, ts):
             return Plan(self._camera, frame, Reason.FIRST, None, thumb)
