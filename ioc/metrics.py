@@ -43,3 +43,7 @@ PIPELINE_ERRORS = Counter(
     "Frames a pipeline stage failed on (logged with a traceback; the camera goes on)",
     ["camera", "stage"],
 )
+KPI_RECORDS = Counter(
+    "ioc_kpi_records_total", "KPI records received from a source, by outcome", ["source", "outcome"]
+)
+KPI_POLLS = Counter("ioc_kpi_polls_total", "Polls of a KPI pull source, by outcome", ["source", "outcome"])
