@@ -59,7 +59,11 @@ def ingest(sink: RecordSink, source: str, kind: RecordKind, raw: Sequence[Any]) 
         first = refused[0]
         logger.warning(
             "source %s: %d of %d records refused; first (#%d): %s",
-            source, len(refused), len(raw), first.index, "; ".join(first.reasons),
+            source,
+            len(refused),
+            len(raw),
+            first.index,
+            "; ".join(first.reasons),
         )
     newest = max((r.updated_at for r in good), default=None)
     return IngestResult(source=source, accepted=len(good), refused=tuple(refused), newest_updated_at=newest)
