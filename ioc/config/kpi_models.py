@@ -94,6 +94,16 @@ class PushSource(Strict):
     )
 
 
+class Open311Service(Strict):
+    service_code: Id
+    service_name: str = Field(..., min_length=1, description="Shown to citizens")
+    description: str = ""
+    group: str = Field("", description="Field (lĩnh vực) the category belongs to")
+    expected_hours: float | None = Field(
+        None, gt=0, description="SLA of a new report: expected_datetime = received + these clock hours"
+    )
+
+
 Source = Annotated[PullSource | PushSource, Field(discriminator="type")]
 
 
@@ -114,6 +124,9 @@ class KpiConfig(Strict):
     )
     demo: bool = Field(False, description="Feed generated demo records (source 'demo'), marked as demo")
     sources: tuple[Source, ...] = Field((), description="Where records come from")
+    open311_services: tuple[Open311Service, ...] = Field(
+        (), description="Categories offered at /open311/v2/services.json (empty: any service_code accepted)"
+    )
 
     @model_validator(mode="after")
     def _known_zone(self) -> Self:

@@ -187,4 +187,3 @@ def raw_id(raw: Any) -> str | None:
     """The ``id`` of a raw record when it has a usable one (for a refusal's report)."""
     value = raw.get("id") if isinstance(raw, dict) else None
     return str(value) if isinstance(value, str | int) else None
-

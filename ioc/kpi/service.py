@@ -22,6 +22,7 @@ from ioc.config.kpi_models import KpiConfig, RecordKind
 from ioc.kpi import dossiers as dk
 from ioc.kpi import reports as rk
 from ioc.kpi.alerts import PREFIX, AlertInputs, Sourced, plan_alerts
+from ioc.kpi.ingest import RecordSink
 from ioc.kpi.records import Dossier, FieldReport, HotlineCall, Indicator, Record
 from ioc.kpi.workhours import WorkCalendar
 from ioc.messages import Alert, Category, KpiSnapshot, KpiValue, LocalizedText
@@ -34,7 +35,7 @@ DEMO_SOURCE = "demo"
 R = TypeVar("R", bound=Record)
 
 
-class KpiStore(Protocol):
+class KpiStore(RecordSink, Protocol):
     def kpi_records(self, kind: RecordKind, source: str | None = None) -> list[StoredRecord]: ...
 
     def query_alerts(self, query: AlertQuery) -> list[Alert]: ...

@@ -1,0 +1,51 @@
+"""``POST /api/kpi/push/{source}``: a portal or app pushes a batch of records.
+
+Authenticated by the source's own token (``Authorization: Bearer <token>``, the value of the
+environment variable named by ``token_env`` in kpi.yaml), not by a user login. The body is a
+JSON list of records, or ``{"records": [...]}``; at most 5000 per batch. Each record is validated
+on its own: the answer (200) says how many were accepted and lists each refused one with its
+position, id and reasons. Sending a record again updates it (idempotent by source and id).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, HTTPException, status
+
+from ioc.api.routers.kpi_deps import Kpi, push_source
+from ioc.kpi.ingest import MAX_BATCH, IngestResult, ingest
+
+router = APIRouter(prefix="/api/kpi/push", tags=["kpi"])
+
+
+def bearer(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def records_of(body: Any) -> list[Any]:
+    items = body.get("records") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, 'expected a JSON list of records, or {"records": [...]}'
+        )
+    if len(items) > MAX_BATCH:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            f"at most {MAX_BATCH} records per batch, got {len(items)}",
+        )
+    return items
+
+
+@router.post("/{source_id}")
+def push(
+    source_id: str,
+    kpi: Kpi,
+    body: Annotated[Any, Body(description='A JSON list of records, or {"records": [...]}')] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> IngestResult:
+    source = push_source(kpi, source_id, bearer(authorization))
+    return ingest(kpi.store, source.id, source.kind, records_of(body))
