@@ -30,7 +30,7 @@ def _period(kpi: KpiService, text: str, now: datetime) -> Period:
     try:
         return parse_period(text, now, kpi.calendar)
     except PeriodError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
 @router.get("/public-service", dependencies=[PUBLIC])

@@ -30,11 +30,11 @@ def records_of(body: Any) -> list[Any]:
     items = body.get("records") if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, 'expected a JSON list of records, or {"records": [...]}'
+            status.HTTP_422_UNPROCESSABLE_CONTENT, 'expected a JSON list of records, or {"records": [...]}'
         )
     if len(items) > MAX_BATCH:
         raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            status.HTTP_413_CONTENT_TOO_LARGE,
             f"at most {MAX_BATCH} records per batch, got {len(items)}",
         )
     return items
