@@ -11,19 +11,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException, status
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, status
 
-from ioc.api.routers.kpi_deps import Kpi, push_source
+from ioc.api.routers.kpi_deps import push_source
 from ioc.kpi.ingest import MAX_BATCH, IngestResult, ingest
+from ioc.kpi.service import KpiService
 
 router = APIRouter(prefix="/api/kpi/push", tags=["kpi"])
 
 
-def bearer(authorization: str | None) -> str | None:
-    if authorization is None:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
+def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
+    """The Bearer token of the request; 401 before anything else when there is none."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing push token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return token.strip()
 
 
 def records_of(body: Any) -> list[Any]:
@@ -43,9 +47,12 @@ def records_of(body: Any) -> list[Any]:
 @router.post("/{source_id}")
 def push(
     source_id: str,
-    kpi: Kpi,
+    token: Annotated[str, Depends(bearer)],
+    request: Request,
     body: Annotated[Any, Body(description='A JSON list of records, or {"records": [...]}')] = None,
-    authorization: Annotated[str | None, Header()] = None,
 ) -> IngestResult:
-    source = push_source(kpi, source_id, bearer(authorization))
+    kpi: KpiService | None = getattr(request.app.state, "kpi", None)
+    if kpi is None:  # no kpi.yaml: no token can be right
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong push token (no kpi.yaml: no push source)")
+    source = push_source(kpi, source_id, token)
     return ingest(kpi.store, source.id, source.kind, records_of(body))
