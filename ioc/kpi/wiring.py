@@ -48,6 +48,8 @@ def build_kpi(
         PullConnector(s, store) for s in config.sources if isinstance(s, PullSource)
     ]
     if config.demo:
-        threads.append(DemoFeed(store, service.calendar))
+        demo = DemoFeed(store, service.calendar)
+        demo.run_once()  # the back-fill, before the first snapshot, so the wall starts populated
+        threads.append(demo)
     threads.append(KpiRefresher(service, publish))
     return service, threads
