@@ -125,12 +125,12 @@ def add(k: DossierKpis, d: Dossier, period: Period, now: datetime, rules: Dossie
     if d.status in PAUSED:
         k.paused += 1
         return
-    past = overdue_seconds(d, now, rules.calendar)
-    if past > 0:
+    if d.due_at is not None and d.due_at < now and overdue_seconds(d, now, rules.calendar) > 0:
         k.open_overdue += 1
         return
     k.open_within_deadline += 1
-    if d.due_at is not None and -past <= rules.near_due_hours * 3600:
+    near = rules.near_due_hours * 3600
+    if d.due_at is not None and rules.calendar.working_seconds(now, d.due_at, cap=near) <= near:
         k.near_due += 1
 
 

@@ -56,14 +56,16 @@ class WorkCalendar:
                 for start, end in self.periods:
                     yield (datetime.combine(day, start, zone), datetime.combine(day, end, zone))
 
-    def working_seconds(self, start: datetime, end: datetime) -> float:
-        """Working seconds from ``start`` to ``end`` (negative when ``end`` is earlier)."""
+    def working_seconds(self, start: datetime, end: datetime, cap: float | None = None) -> float:
+        """Working seconds from ``start`` to ``end`` (negative when ``end`` is earlier). With
+        ``cap``, counting stops once the total passes it (the result is then only known to be
+        > ``cap``): enough to tell "due within N hours" without walking to a far deadline."""
         a, b = self.local(start), self.local(end)
         if b < a:
-            return -self.working_seconds(end, start)
+            return -self.working_seconds(end, start, cap)
         total = 0.0
         for w_start, w_end in self._windows(a.date()):
-            if w_start >= b:
+            if w_start >= b or (cap is not None and total > cap):
                 break
             lo, hi = max(a, w_start), min(b, w_end)
             if hi > lo:
