@@ -56,6 +56,7 @@ class DemoFeed(PeriodicThread):
         interval_seconds: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         seed: int = 8,
+        centre: tuple[float, float] = CENTRE,
     ) -> None:
         super().__init__("kpi-demo", interval_seconds)
         self._sink = sink
@@ -64,6 +65,7 @@ class DemoFeed(PeriodicThread):
         self._rng = random.Random(seed)
         self._n = 0
         self._started = False
+        self._centre = centre
 
     def run_once(self) -> int:
         now = self._clock()
@@ -133,8 +135,8 @@ class DemoFeed(PeriodicThread):
             "id": self._id("PA"),
             "service_code": rng.choice(SERVICES),
             "description": "Dữ liệu mẫu (demo)",
-            "lat": CENTRE[0] + rng.uniform(-0.05, 0.05),
-            "long": CENTRE[1] + rng.uniform(-0.05, 0.05),
+            "lat": self._centre[0] + rng.uniform(-0.01, 0.01),
+            "long": self._centre[1] + rng.uniform(-0.01, 0.01),
             "requested_at": requested.isoformat(),
             "expected_at": (requested + timedelta(hours=72)).isoformat(),
             "agency": rng.choice(AGENCIES),

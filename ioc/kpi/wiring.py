@@ -17,7 +17,7 @@ from typing import Any
 from ioc.config.kpi_loader import load_kpi_config
 from ioc.config.kpi_models import KpiConfig, PullSource
 from ioc.config.models import IocConfig
-from ioc.kpi.demo import DemoFeed
+from ioc.kpi.demo import CENTRE, DemoFeed
 from ioc.kpi.pull import CursorStore, PullConnector
 from ioc.kpi.service import KpiRefresher, KpiService, KpiStore
 from ioc.periodic import PeriodicThread
@@ -38,6 +38,18 @@ def load_optional_kpi_config(path: Path) -> KpiConfig | None:
     return load_kpi_config(path)
 
 
+def site_centre(cameras: IocConfig | None) -> tuple[float, float]:
+    """Where demo reports are placed: site.map_center, else the cameras' centroid, else a default."""
+    if cameras is None:
+        return CENTRE
+    if cameras.site.map_center is not None:
+        return (cameras.site.map_center.lat, cameras.site.map_center.lon)
+    spots = [c.location for c in cameras.cameras if c.location is not None]
+    if not spots:
+        return CENTRE
+    return (sum(s.lat for s in spots) / len(spots), sum(s.lon for s in spots) / len(spots))
+
+
 def build_kpi(
     config: KpiConfig, cameras: IocConfig | None, store: Any, publish: Callable[[Any], object]
 ) -> tuple[KpiService, list[PeriodicThread]]:
@@ -48,7 +60,7 @@ def build_kpi(
         PullConnector(s, store) for s in config.sources if isinstance(s, PullSource)
     ]
     if config.demo:
-        demo = DemoFeed(store, service.calendar)
+        demo = DemoFeed(store, service.calendar, centre=site_centre(cameras))
         demo.run_once()  # the back-fill, before the first snapshot, so the wall starts populated
         threads.append(demo)
     threads.append(KpiRefresher(service, publish))

@@ -66,6 +66,16 @@ def _publish_kpis(site: LiveSite) -> None:
         _dossier(3, "Sở Xây dựng", now - 3 * day, now - timedelta(hours=5), None),  # open, overdue
     ]
     assert ingest(site.store, "portal", RecordKind.DOSSIER, records).accepted == 3
+    report = {
+        "id": "PA-1",
+        "updated_at": (now - day).isoformat(),
+        "service_code": "o-ga",
+        "lat": 21.0300,
+        "long": 105.8530,
+        "requested_at": (now - 2 * day).isoformat(),
+        "expected_at": (now - day).isoformat(),
+    }
+    assert ingest(site.store, "app", RecordKind.FIELD_REPORT, [report]).accepted == 1
     service = _service(site.store)
     KpiRefresher(service, site.bus.publish).run_once()
 
@@ -86,6 +96,10 @@ def test_wall_shows_public_service_kpis(kpi_site: LiveSite, page: Page) -> None:
     overdue = page.locator("[data-testid=alert-item][data-alert-id=kpi-dossier-portal-HS-3]")
     expect(overdue).to_contain_text("Hồ sơ quá hạn")  # the rule's label in the feed
     expect(overdue).to_contain_text("Sở Xây dựng")  # the agency stands where a camera would
+    expect(page.locator("[data-testid=map-report][data-report-id=PA-1]")).to_have_attribute(
+        "data-overdue", "true"
+    )
+    expect(page.get_by_test_id("map-marker")).to_have_count(3)  # the cameras stay on the map
     screenshot(page, "kpi-public-service-1920x1080-vi.png")
 
 
@@ -94,3 +108,4 @@ def test_police_sees_no_public_service_block(kpi_site: LiveSite, page: Page) -> 
     _publish_kpis(kpi_site)
     page.wait_for_timeout(500)
     expect(page.locator("[data-testid=kpi-source][data-source=public_service]")).to_have_count(0)
+    expect(page.get_by_test_id("map-report")).to_have_count(0)
