@@ -105,3 +105,17 @@ def test_errors_name_path_and_line(text: str, errors: list[str]) -> None:
     with pytest.raises(ConfigError) as exc:
         parse_kpi_config(text, "kpi.yaml")
     assert exc.value.errors == errors
+
+
+def test_ioc_check_kpi(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ioc.cli import main
+
+    assert main(["check", "--kpi", str(ROOT / "kpi.yaml")]) == 0
+    assert capsys.readouterr().out == f"OK: {ROOT / 'kpi.yaml'}: 1 KPI sources, demo feed on\n"
+    broken = tmp_path / "kpi.yaml"
+    broken.write_text(PULL.replace("dossier", "dosier") + "    timeout_seconds: 0\n", encoding="utf-8")
+    assert main(["check", "--kpi", str(broken)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("sources[0].kind: Input should be 'dossier'") and out[0].endswith("(line 4)")
+    assert out[1] == "sources[0].timeout_seconds: Input should be greater than 0, got 0 (line 6)"
+    assert out[2] == f"FAILED: {broken}: 2 errors"
