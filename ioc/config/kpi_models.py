@@ -122,6 +122,10 @@ class KpiConfig(Strict):
     on_time_rate_threshold: float = Field(
         90.0, ge=0, le=100, description="An agency whose on-time rate (this month) is below it gets an alert"
     )
+    agency_assignees: dict[str, str] = Field(
+        default_factory=dict,
+        description="Agency → username: KPI alerts of that agency start assigned to this user",
+    )
     demo: bool = Field(False, description="Feed generated demo records (source 'demo'), marked as demo")
     sources: tuple[Source, ...] = Field((), description="Where records come from")
     open311_services: tuple[Open311Service, ...] = Field(

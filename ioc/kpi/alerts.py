@@ -13,13 +13,14 @@
   → its ``end``.
 
 Each alert names the agency (``agency``; also its ``camera_id``, so the wall's feed shows who
-must act). ``rule_id`` is the source id (``rate`` for the rate alert).
+must act) and starts assigned (``assigned_to``) to the agency's user from ``agency_assignees``
+when one is configured. ``rule_id`` is the source id (``rate`` for the rate alert).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -120,6 +121,7 @@ class AlertInputs:
     agency_month: dict[str, DossierKpis]
     threshold: float
     calendar: WorkCalendar
+    assignees: Mapping[str, str] = field(default_factory=dict)
 
 
 def wanted_alerts(inputs: AlertInputs, now: datetime) -> dict[str, Alert]:
@@ -135,10 +137,15 @@ def wanted_alerts(inputs: AlertInputs, now: datetime) -> dict[str, Alert]:
     return {a.id: a for a in out}
 
 
+def _routed(alert: Alert, assignees: Mapping[str, str]) -> Alert:
+    user = assignees.get(alert.agency or "")
+    return alert.model_copy(update={"assigned_to": user}) if user else alert
+
+
 def plan_alerts(inputs: AlertInputs, ongoing: Iterable[Alert], now: datetime) -> list[Alert]:
     """Starts for new conditions, ends for ongoing KPI alerts whose condition is gone."""
     wanted = wanted_alerts(inputs, now)
     current = {a.id: a for a in ongoing if a.id.startswith(PREFIX)}
-    starts = [a for aid, a in wanted.items() if aid not in current]
+    starts = [_routed(a, inputs.assignees) for aid, a in wanted.items() if aid not in current]
     ends = [ended(a, now) for aid, a in current.items() if aid not in wanted]
     return [*starts, *ends]

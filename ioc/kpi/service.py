@@ -178,7 +178,12 @@ class KpiService:
         dossiers = self.dossiers()
         by_agency = dk.compute_by([s.record for s in dossiers], "agency", month, now, self.rules)
         inputs = AlertInputs(
-            dossiers, self.reports(), by_agency, self.config.on_time_rate_threshold, self.calendar
+            dossiers,
+            self.reports(),
+            by_agency,
+            self.config.on_time_rate_threshold,
+            self.calendar,
+            self.config.agency_assignees,
         )
         cats = frozenset({Category.PUBLIC_SERVICE, Category.FIELD_REPORT})
         ongoing = [

@@ -51,3 +51,16 @@ def test_ongoing_alerts_are_not_restarted_and_settled_ones_end() -> None:
     ]
     end = next(a for a in planned if a.state is AlertState.END)
     assert end == ended(settled, NOW) and end.ended_at == NOW
+
+
+def test_starts_are_assigned_to_the_agencys_user() -> None:
+    inputs = _inputs()
+    routed = AlertInputs(
+        inputs.dossiers, inputs.reports, inputs.agency_month, inputs.threshold, CAL, {"B": "lead-b"}
+    )
+    planned = {a.id: a.assigned_to for a in plan_alerts(routed, [], NOW)}
+    assert planned == {
+        "kpi-dossier-portal-HS-4": "lead-b",
+        "kpi-report-app-PA-4": "lead-b",
+        "kpi-rate-A": None,  # agency A has nobody configured
+    }
