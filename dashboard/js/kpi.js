@@ -1,7 +1,8 @@
 // KPI panel: one block per source, fed by `kpi` messages on /ws (and GET /api/kpi at start).
 // Each card keeps a sparkline of its values over the session. Public-service and field-report
 // blocks add their tables (REST, refreshed when their snapshot arrives, at most every 15 s):
-// on-time rate per agency worst first, the overdue list, field reports by category.
+// on-time rate per agency worst first, the overdue list, field reports by category, and each
+// indicator against its target with its trend over the latest periods.
 // Per-category operations snapshots ("operations.traffic") are shown only when the all-category
 // "operations" one is not (a role that sees everything gets one block, a traffic user theirs).
 import * as api from "./api.js";
@@ -14,6 +15,7 @@ const SPARK_POINTS = 30;
 const DETAILS = {
   public_service: async () => ({ agencies: await api.kpiAgencies(), overdue: await api.kpiOverdue() }),
   field_report: async () => ({ categories: await api.kpiReportCategories() }),
+  indicators: async () => ({ indicators: await api.kpiIndicators() }),
 };
 
 export class KpiPanel {
@@ -119,6 +121,7 @@ function detailBlocks(source, details) {
   if (!details) return [];
   if (source === "public_service") return [agencyList(details.agencies), overdueList(details.overdue)];
   if (source === "field_report") return [categoryList(details.categories)];
+  if (source === "indicators") return [indicatorList(details.indicators)];
   return [];
 }
 
@@ -158,4 +161,16 @@ function categoryList(data) {
       h("span", { class: "kpi-row-name", text: code }),
       h("span", { class: `kpi-row-value${k.overdue_open ? " warn" : ""}`,
         text: t("kpi.backlog_overdue", { backlog: k.backlog, overdue: k.overdue_open }) }))));
+}
+
+function indicatorList(rows) {
+  if (!rows || rows.length === 0) return null;
+  return h("div", { class: "kpi-table", "data-testid": "kpi-indicators" },
+    h("div", { class: "kpi-table-title", text: t("kpi.indicators") }),
+    ...rows.map((r) => h("div", { class: "kpi-row kpi-indicator", "data-testid": "kpi-indicator",
+      "data-indicator": r.indicator },
+      h("span", { class: "kpi-row-name", text: `${r.name || r.indicator} (${r.period})` }),
+      h("span", { class: `kpi-row-value${r.target !== null && r.value < r.target ? " warn" : ""}`,
+        text: `${fmtNumber(r.value, 1)} / ${fmtNumber(r.target, 1)} ${unitText(r.unit)}` }),
+      sparkline(r.trend))));
 }

@@ -3,6 +3,7 @@ the overdue list, and nothing of it for a role that may not see public services.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,6 +77,20 @@ def _publish_kpis(site: LiveSite) -> None:
         "expected_at": (now - day).isoformat(),
     }
     assert ingest(site.store, "app", RecordKind.FIELD_REPORT, [report]).accepted == 1
+    grdp = [
+        {
+            "id": f"g{m}",
+            "updated_at": now.isoformat(),
+            "indicator": "grdp",
+            "name": "Tăng trưởng GRDP",
+            "unit": "%",
+            "period": f"2026-{m:02d}",
+            "value": v,
+            "target": 7.5,
+        }
+        for m, v in ((1, 6.1), (2, 6.8), (3, 7.0))
+    ]
+    assert ingest(site.store, "stats", RecordKind.INDICATOR, grdp).accepted == 3
     service = _service(site.store)
     KpiRefresher(service, site.bus.publish).run_once()
 
@@ -100,6 +115,10 @@ def test_wall_shows_public_service_kpis(kpi_site: LiveSite, page: Page) -> None:
         "data-overdue", "true"
     )
     expect(page.get_by_test_id("map-marker")).to_have_count(3)  # the cameras stay on the map
+    indicator = page.locator("[data-testid=kpi-indicator][data-indicator=grdp]")
+    expect(indicator).to_contain_text("Tăng trưởng GRDP (2026-03)")
+    expect(indicator.locator(".kpi-row-value")).to_have_class(re.compile("warn"))  # 7 < 7,5
+    expect(indicator.get_by_test_id("kpi-spark")).to_have_count(1)
     screenshot(page, "kpi-public-service-1920x1080-vi.png")
 
 
