@@ -96,7 +96,7 @@ def test_an_empty_file_means_defaults() -> None:
                 "refresh_secs: unknown key 'refresh_secs' "
                 "(did you mean 'refresh_seconds'?); expected one of timezone, "
                 "working_hours, refresh_seconds, near_due_hours, early_hours, "
-                "on_time_rate_threshold, demo, sources, open311_services (line 2)",
+                "on_time_rate_threshold, agency_assignees, demo, sources, open311_services (line 2)",
             ],
         ),
     ],
