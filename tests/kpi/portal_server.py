@@ -35,10 +35,15 @@ class Portal:
         if kind == "slow":
             return 200, b"[]", float(arg)
         since = query.get("updated_since")
-        rows = sorted(self.records, key=lambda r: r["updated_at"])
+        rows = sorted(self.records, key=_updated)
         if since:
-            rows = [r for r in rows if r["updated_at"] >= since]
+            rows = [r for r in rows if _updated(r) >= since]
         return 200, json.dumps({"items": rows}).encode(), 0.0
+
+
+def _updated(record: dict[str, Any]) -> str:
+    """Our records' ``updated_at``, or an Open311 request's ``updated_datetime``."""
+    return str(record.get("updated_at") or record.get("updated_datetime") or record["requested_datetime"])
 
 
 @contextmanager

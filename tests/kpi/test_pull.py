@@ -139,3 +139,47 @@ def test_a_missing_auth_variable_fails_the_poll(portal: Portal, tmp_path: Path) 
     assert conn.poll() is None
     assert portal.requests == []
     store.close()
+
+
+def test_an_open311_server_is_pulled_as_field_reports(portal: Portal, tmp_path: Path) -> None:
+    portal.records = [
+        {
+            "service_request_id": 638344,
+            "status": "closed",
+            "status_notes": "Đã sửa",
+            "service_code": "den-duong",
+            "service_name": "Đèn đường",
+            "description": "Đèn tắt",
+            "agency_responsible": "Điện lực",
+            "requested_datetime": "2026-09-02T08:00:00+07:00",
+            "updated_datetime": "2026-09-03T08:00:00+07:00",
+            "expected_datetime": "2026-09-04T08:00:00+07:00",
+            "lat": 10.77,
+            "long": 106.7,
+            "extended_attributes": {"urgency": "urgent", "rating": 5},
+        },
+        {
+            "service_request_id": "PA-9",
+            "status": "open",
+            "service_code": "o-ga",
+            "address": "12 Lê Lợi",
+            "requested_datetime": "2026-09-05T08:00:00+07:00",
+            "extended_attributes": {"step": "closed"},
+        },
+    ]
+    conn, store = connector(portal, tmp_path / "ioc.db", kind="field_report", format="open311")
+    result = conn.poll()
+    assert result is not None and (result.accepted, result.refused) == (2, ())
+    reports = {s.record.id: s.record for s in store.kpi_records(RecordKind.FIELD_REPORT)}
+    closed, open_ = reports["638344"], reports["PA-9"]
+    assert (closed.step.value, closed.answer, closed.agency, closed.urgency, closed.rating) == (
+        "closed",
+        "Đã sửa",
+        "Điện lực",
+        "urgent",
+        5,
+    )
+    assert closed.closed_at is not None and closed.closed_at.isoformat() == "2026-09-03T08:00:00+07:00"
+    assert open_.step.value == "in_progress"  # the standard's "open" wins over a stale extended step
+    assert store.get_cursor("portal") == "2026-09-05T08:00:00+07:00"
+    store.close()
