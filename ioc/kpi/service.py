@@ -33,6 +33,7 @@ from ioc.store.kpi_sql import StoredRecord
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 DEMO_SOURCE = "demo"
 R = TypeVar("R", bound=Record)
+Loaded = tuple[list[Sourced[Dossier]], list[Sourced[FieldReport]]]
 
 
 class KpiStore(RecordSink, Protocol):
@@ -148,11 +149,11 @@ class KpiService:
         return rk.indicator_rows(s.record for s in _records(self.store, RecordKind.INDICATOR, Indicator))
 
     # -- what the refresher publishes -----------------------------------------------------------
-    def snapshots(self, now: datetime) -> list[KpiSnapshot]:
+    def snapshots(self, now: datetime, loaded: Loaded | None = None) -> list[KpiSnapshot]:
+        """The snapshots at ``now`` (``loaded``: records already read this tick)."""
+        dossiers, reports = loaded or (self.dossiers(), self.reports())
         today = parse_period("today", now, self.calendar)
         month = parse_period("month", now, self.calendar)
-        dossiers = self.dossiers()
-        reports = self.reports()
         out = [
             _dossier_snapshot(
                 [s.record for s in dossiers],
@@ -173,13 +174,14 @@ class KpiService:
         demo = any(s.source == DEMO_SOURCE for s in dossiers) or any(s.source == DEMO_SOURCE for s in reports)
         return [s.model_copy(update={"demo": demo}) for s in out]
 
-    def alerts(self, now: datetime) -> list[Alert]:
+    def alerts(self, now: datetime, loaded: Loaded | None = None) -> list[Alert]:
+        """The alert messages to publish at ``now`` (``loaded``: records already read this tick)."""
+        dossiers, reports = loaded or (self.dossiers(), self.reports())
         month = parse_period("month", now, self.calendar)
-        dossiers = self.dossiers()
         by_agency = dk.compute_by([s.record for s in dossiers], "agency", month, now, self.rules)
         inputs = AlertInputs(
             dossiers,
-            self.reports(),
+            reports,
             by_agency,
             self.config.on_time_rate_threshold,
             self.calendar,
@@ -322,7 +324,8 @@ class KpiRefresher(PeriodicThread):
 
     def run_once(self) -> list[Any]:
         now = self._clock()
-        out: list[Any] = [*self._service.alerts(now), *self._service.snapshots(now)]
+        loaded = (self._service.dossiers(), self._service.reports())  # read and parsed once a tick
+        out: list[Any] = [*self._service.alerts(now, loaded), *self._service.snapshots(now, loaded)]
         for message in out:
             self._publish(message)
         return out
