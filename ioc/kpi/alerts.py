@@ -5,6 +5,9 @@
 
 - a dossier open, not paused and past its due time (working hours) → ``start`` of
   ``dossier_overdue`` (category ``public_service``, id ``kpi-dossier-<source>-<id>``);
+- a dossier due within ``near_due_hours`` working hours (not yet overdue) → ``start`` of
+  ``dossier_near_due`` (severity ``info``, id ``kpi-neardue-<source>-<id>``), which ends when the
+  dossier is settled or turns overdue (its ``dossier_overdue`` then starts);
 - a field report open and past ``expected_at`` → ``start`` of ``report_overdue`` (category
   ``field_report``, id ``kpi-report-<source>-<id>``);
 - an agency whose on-time rate this month is under the threshold → ``start`` of
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from ioc.kpi.dossiers import DossierKpis, is_overdue
+from ioc.kpi.dossiers import DossierKpis, DossierRules, is_near_due, is_overdue
 from ioc.kpi.records import Dossier, FieldReport
 from ioc.kpi.reports import is_report_overdue
 from ioc.kpi.workhours import WorkCalendar
@@ -48,6 +51,7 @@ def _alert(
     agency: str,
     now: datetime,
     text: LocalizedText,
+    severity: Severity = Severity.WARNING,
 ) -> Alert:
     return Alert(
         id=alert_id,
@@ -55,7 +59,7 @@ def _alert(
         rule_id=rule_id,
         rule_type=rule_type,
         state=AlertState.START,
-        severity=Severity.WARNING,
+        severity=severity,
         category=category,
         started_at=now,
         updated_at=now,
@@ -79,6 +83,19 @@ def dossier_alert(s: Sourced[Dossier], now: datetime) -> Alert:
         d.agency,
         now,
         text,
+    )
+
+
+def near_due_alert(s: Sourced[Dossier], now: datetime) -> Alert:
+    d = s.record
+    due = d.due_at.isoformat(timespec="minutes") if d.due_at else "?"
+    text = LocalizedText(
+        vi=f"Hồ sơ {d.id} ({d.procedure}) tại {d.agency} sắp đến hạn ({due})",
+        en=f"Dossier {d.id} ({d.procedure}) at {d.agency} is near due ({due})",
+    )
+    aid = f"{PREFIX}neardue-{s.source}-{d.id}"
+    return _alert(
+        aid, Category.PUBLIC_SERVICE, "dossier_near_due", s.source, d.agency, now, text, Severity.INFO
     )
 
 
@@ -122,6 +139,7 @@ class AlertInputs:
     threshold: float
     calendar: WorkCalendar
     assignees: Mapping[str, str] = field(default_factory=dict)
+    near_due_hours: float = 4.0
 
 
 def wanted_alerts(inputs: AlertInputs, now: datetime) -> dict[str, Alert]:
@@ -129,6 +147,8 @@ def wanted_alerts(inputs: AlertInputs, now: datetime) -> dict[str, Alert]:
     out: list[Alert] = [
         dossier_alert(s, now) for s in inputs.dossiers if is_overdue(s.record, now, inputs.calendar)
     ]
+    rules = DossierRules(inputs.calendar, inputs.near_due_hours)
+    out += [near_due_alert(s, now) for s in inputs.dossiers if is_near_due(s.record, now, rules)]
     out += [report_alert(s, now) for s in inputs.reports if is_report_overdue(s.record, now)]
     for agency, k in inputs.agency_month.items():
         rate = k.on_time_rate

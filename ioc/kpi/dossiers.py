@@ -111,6 +111,14 @@ def is_overdue(d: Dossier, now: datetime, calendar: WorkCalendar) -> bool:
     return is_open(d) and d.status not in PAUSED and overdue_seconds(d, now, calendar) > 0
 
 
+def is_near_due(d: Dossier, now: datetime, rules: DossierRules) -> bool:
+    """Open, not paused, not yet overdue, and due within ``near_due_hours`` working hours."""
+    if d.due_at is None or not is_open(d) or d.status in PAUSED or is_overdue(d, now, rules.calendar):
+        return False
+    near = rules.near_due_hours * 3600
+    return rules.calendar.working_seconds(now, d.due_at, cap=near) <= near
+
+
 def add(k: DossierKpis, d: Dossier, period: Period, now: datetime, rules: DossierRules) -> None:
     """Count one dossier into ``k``."""
     if d.received_at in period:

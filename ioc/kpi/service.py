@@ -186,6 +186,7 @@ class KpiService:
             self.config.on_time_rate_threshold,
             self.calendar,
             self.config.agency_assignees,
+            self.config.near_due_hours,
         )
         cats = frozenset({Category.PUBLIC_SERVICE, Category.FIELD_REPORT})
         ongoing = [

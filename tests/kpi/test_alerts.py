@@ -26,7 +26,14 @@ def _inputs() -> AlertInputs:
 
 def test_overdue_dossier_report_and_low_rate_start() -> None:
     planned = {a.id: a for a in plan_alerts(_inputs(), [], NOW)}
-    assert sorted(planned) == ["kpi-dossier-portal-HS-4", "kpi-rate-A", "kpi-report-app-PA-4"]
+    assert sorted(planned) == [
+        "kpi-dossier-portal-HS-4",
+        "kpi-neardue-portal-HS-5",  # due 13:00 today, 1.5 working hours from now
+        "kpi-rate-A",
+        "kpi-report-app-PA-4",
+    ]
+    near = planned["kpi-neardue-portal-HS-5"]
+    assert (near.severity.value, near.rule_type, near.agency) == ("info", "dossier_near_due", "A")
     dossier = planned["kpi-dossier-portal-HS-4"]
     assert (dossier.category, dossier.agency, dossier.camera_id, dossier.state) == (
         Category.PUBLIC_SERVICE,
@@ -46,6 +53,7 @@ def test_ongoing_alerts_are_not_restarted_and_settled_ones_end() -> None:
     planned = plan_alerts(_inputs(), [still, settled, camera], NOW)
     assert sorted((a.id, a.state.value) for a in planned) == [
         ("kpi-dossier-portal-HS-2", "end"),
+        ("kpi-neardue-portal-HS-5", "start"),
         ("kpi-rate-A", "start"),
         ("kpi-report-app-PA-4", "start"),
     ]
@@ -61,6 +69,15 @@ def test_starts_are_assigned_to_the_agencys_user() -> None:
     planned = {a.id: a.assigned_to for a in plan_alerts(routed, [], NOW)}
     assert planned == {
         "kpi-dossier-portal-HS-4": "lead-b",
+        "kpi-neardue-portal-HS-5": None,
         "kpi-report-app-PA-4": "lead-b",
         "kpi-rate-A": None,  # agency A has nobody configured
     }
+
+
+def test_a_near_due_alert_ends_when_the_dossier_turns_overdue() -> None:
+    near = plan_alerts(_inputs(), [], NOW)
+    later = at(9, 15, 14)  # HS-5 was due 13:00: now overdue
+    planned = {(a.id, a.state.value) for a in plan_alerts(_inputs(), near, later)}
+    assert ("kpi-neardue-portal-HS-5", "end") in planned
+    assert ("kpi-dossier-portal-HS-5", "start") in planned
