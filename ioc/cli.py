@@ -47,10 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--kpi", action="store_true", help="the file is a kpi.yaml (KPI sources, working hours)")
 
     r = sub.add_parser("replay", help="run the pipeline on a recorded file in video time")
-    r.add_argument("--config", type=Path, default=Path("cameras.yaml"))
+    r.add_argument("--config", type=Path, default=Path("cameras.yaml"), help="ignored with --compare")
     r.add_argument("--camera", required=True, help="camera id in the config whose rules to apply")
     r.add_argument("--source", type=Path, required=True, help="video file")
-    r.add_argument("--events-out", type=Path, required=True, help="JSON lines output, one Alert per line")
+    r.add_argument("--events-out", type=Path, help="JSON lines output, one Alert per line (required)")
+    r.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("OLD", "NEW"),
+        default=None,
+        help="dry run: both configs on the same footage; print the alerts that appear, disappear or change",
+    )
+    r.add_argument("--flows-out", type=Path, default=None, help="JSON lines output, one FlowCount per line")
     r.add_argument("--data-dir", type=Path, default=None, help="where snapshots go (default: IOC_DATA_DIR)")
     r.add_argument("--start-time", default="1970-01-01T00:00:00Z", help="wall time of the file's first frame")
     r.add_argument("--no-snapshots", action="store_true", help="skip writing snapshot JPEGs")

@@ -88,6 +88,12 @@ export async function recentAlerts(limit = 50) {
   return items(await request("GET", `/api/alerts?limit=${limit}`));
 }
 
+/** Flow counts of the last `hours` hours (the server keeps only what the role may see). */
+export async function flows(hours = 2) {
+  const from = new Date(Date.now() - hours * 3600 * 1000).toISOString();
+  return items(await request("GET", `/api/flows?from=${encodeURIComponent(from)}`));
+}
+
 export const alertDetail = (id) => request("GET", `/api/alerts/${encodeURIComponent(id)}`);
 
 export function alertAction(id, action, body = {}) {

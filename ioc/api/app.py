@@ -20,15 +20,15 @@ from fastapi.staticfiles import StaticFiles
 
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
-from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
+from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, LiveState
 from ioc.api.docs import install_docs
-from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
+from ioc.api.routers import admin, alerts, auth, cameras, flows, health, kpi, site, snapshots
 from ioc.api.routers.kpi_routers import KPI_ROUTERS
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError, Subscription
 from ioc.config.models import IocConfig
 from ioc.kpi.service import KpiService
-from ioc.messages import Alert
+from ioc.messages import CameraStatus, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
 from ioc.store.retention import RetentionWorker
@@ -68,7 +68,7 @@ async def follow_live_state(ctx: AppContext, sub: Subscription) -> None:
     while True:
         try:
             async for message in sub:
-                if not isinstance(message, Alert):
+                if isinstance(message, CameraStatus | KpiSnapshot):
                     ctx.live.note(message)
         except SlowConsumerError:
             logger.warning("live-state follower fell behind the bus; resubscribing")
@@ -113,9 +113,11 @@ def create_app(
     options: ApiOptions | None = None,
     dashboard_dir: Path | None = None,
     services: Sequence[Service] = (),
+    reloader: ConfigSubmitter | None = None,
     kpi_service: KpiService | None = None,
 ) -> FastAPI:
-    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves."""
+    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
+    applies ``PUT /api/config`` to the running pipeline (hot reload)."""
     ctx = AppContext(
         settings=settings,
         bus=bus,
@@ -124,7 +126,10 @@ def create_app(
         live=LiveState(config),
         engine=engine,
         options=options or ApiOptions(),
+        reloader=reloader,
     )
+    if reloader is not None:
+        reloader.on_applied(ctx.live.set_config)
 
     app = FastAPI(
         title="IOC video analytics",
@@ -142,6 +147,7 @@ def create_app(
         health.router,
         cameras.router,
         alerts.router,
+        flows.router,
         snapshots.router,
         admin.router,
         kpi.router,

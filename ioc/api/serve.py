@@ -30,6 +30,7 @@ from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
 from ioc.config.kpi_models import KpiConfig
 from ioc.config.models import IocConfig
+from ioc.config.reload import ConfigReloader
 from ioc.kpi.operations import OperationsKpiPublisher
 from ioc.kpi.wiring import build_kpi, load_optional_kpi_config
 from ioc.settings import Settings
@@ -161,12 +162,16 @@ def serve(
             undo.callback(engine.stop)
         from ioc.api.app import create_app
 
+        reloader = config_reloader(settings, config, engine)
         categories = {c.alert_category for c in config.cameras} if config is not None else set()
         services: list[Any] = [OperationsKpiPublisher(store, bus.publish, categories=categories)]
         kpi_service = None
         if kpi_config is not None:
             kpi_service, kpi_threads = build_kpi(kpi_config, config, store, bus.publish)
             services.extend(kpi_threads)
+        if reloader:
+            services.append(reloader)
+
         app = create_app(
             settings,
             bus=bus,
@@ -174,6 +179,7 @@ def serve(
             engine=engine,
             config=config,
             services=services,
+            reloader=reloader,
             kpi_service=kpi_service,
         )
         run_server(app, settings, sock)
@@ -188,6 +194,29 @@ def start_engine(config: IocConfig, settings: Settings, publish: Any) -> Any:
     engine = Engine(config, settings, publish)
     engine.start()
     return engine
+
+
+def config_reloader(settings: Settings, config: IocConfig | None, engine: Any) -> ConfigReloader | None:
+    """Hot reload of the config file and of ``PUT /api/config``; None without a config file."""
+    if config is None:
+        return None
+    if engine is not None:
+
+        def apply(new: IocConfig, who: str) -> list[str]:
+            lines: list[str] = engine.apply(new, who).summary()
+            return lines
+
+    else:
+        current = [config]
+
+        def apply(new: IocConfig, who: str) -> list[str]:
+            from ioc.pipeline.config_diff import diff_configs
+
+            lines = diff_configs(current[0], new).summary()
+            current[0] = new
+            return lines
+
+    return ConfigReloader(settings.config_path, apply, poll_seconds=settings.config_poll_seconds)
 
 
 def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:

@@ -23,14 +23,15 @@ from ioc import metrics
 from ioc.config.models import CameraConfig
 from ioc.events.lifecycle import AlertLifecycle
 from ioc.events.snapshot import SnapshotWriter, annotate
-from ioc.messages import Alert
+from ioc.messages import Alert, AlertState, FlowCount
+from ioc.pipeline.flows import FlowCounter
 from ioc.rules.engine import RuleEngine
 from ioc.track.tracker import Tracker
-from ioc.types import Detections, Frame
+from ioc.types import Coverage, Detections, Frame, TrackHint
 
 logger = logging.getLogger(__name__)
 
-Publish = Callable[[Alert], object]
+Publish = Callable[[Alert | FlowCount], object]
 
 TILE_INTERVAL_SECONDS = 0.5
 """A live tile is re-encoded at most this often (about twice a second), and only when asked for."""
@@ -51,6 +52,7 @@ class DetectedFrame:
 
     frame: Frame
     detections: Detections
+    coverage: Coverage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,6 @@ class CameraWorker:
         self._queue: queue.Queue[DetectedFrame] = queue.Queue(maxsize=queue_size)
         self._dropped = 0
         self._processed = 0
-        self._live_until = float("-inf")
         self._latest: DetectedFrame | None = None
         self._clock = clock
         self._latest_at = float("-inf")  # clock reading when ``_latest`` was processed
@@ -105,9 +106,15 @@ class CameraWorker:
         )
         self._tile: _Tile | None = None
         self._tile_lock = threading.Lock()
+        self._flows = FlowCounter(camera)
+        self._pending_camera: CameraConfig | None = None  # hot reload, applied by the owner thread
+        self._pending_lock = threading.Lock()
         self._processed_metric = metrics.FRAMES_PROCESSED.labels(camera=camera.id)
         self._dropped_metric = metrics.WORKER_DROPPED.labels(camera=camera.id)
         self._errors_metric = metrics.PIPELINE_ERRORS.labels(camera=camera.id, stage="worker")
+        self._stationary_metric = metrics.STATIONARY_OBJECTS.labels(camera=camera.id)
+        self._tracked_metric = metrics.TRACKED_OBJECTS.labels(camera=camera.id)
+        self._continued_metric = metrics.IDS_CONTINUED.labels(camera=camera.id)
 
     @classmethod
     def build(
@@ -126,7 +133,7 @@ class CameraWorker:
         rate = frame_rate if frame_rate is not None else camera.detect.fps
         return cls(
             camera,
-            tracker=Tracker(camera.track, rate),
+            tracker=Tracker(camera.track, rate, camera.detect.stationary_seconds),
             rules=RuleEngine(camera),
             lifecycle=AlertLifecycle(camera, snapshots),
             publish=publish,
@@ -151,34 +158,49 @@ class CameraWorker:
     def processed(self) -> int:
         return self._processed
 
-    def has_live_tracks(self, at: float) -> bool:
-        """True while a track seen recently may still be alive at stream time ``at``."""
-        return at < self._live_until
+    def track_hints(self) -> tuple[TrackHint, ...]:
+        """The objects this camera tracks, for the detection planner (safe to read from any thread)."""
+        return self._tracker.hints()
 
     # -- the owner thread -------------------------------------------------------------------
 
-    def process(self, frame: Frame, detections: Detections) -> list[Alert]:
-        """Run one detected frame through track → rules → events; publish and return its alerts."""
+    def process(self, frame: Frame, detections: Detections, coverage: Coverage | None = None) -> list[Alert]:
+        """Run one handed-on frame through track → rules → events; publish and return its alerts.
+
+        ``coverage`` is what the detector examined (default: the whole frame); stationary objects
+        outside it are held by the tracker.
+        """
+        self._apply_reconfigure()
         mine = camera_filter(self._camera, detections)
+        continued = self._tracker.continued
         with metrics.STAGE_SECONDS.labels(stage="track").time():
-            tracked = self._tracker.update(mine, frame)
+            tracked = self._tracker.update(mine, frame, coverage)
+        self._track_metrics(continued)
         with metrics.STAGE_SECONDS.labels(stage="rules").time():
             hits = self._rules.evaluate(tracked, frame.timestamp)
         with metrics.STAGE_SECONDS.labels(stage="events").time():
             alerts = self._lifecycle.step(hits, frame, tracked)
-        if np.any(tracked.tracker_id >= 0):
-            self._live_until = frame.timestamp + self._camera.track.lost_track_seconds
+        self._emit_flows(self._flows.step(hits, frame), frame)
         self._latest = DetectedFrame(frame, tracked)
         self._latest_at = self._clock()
         self._processed += 1
         self._processed_metric.inc()
         return self._emit(alerts, frame)
 
+    def _track_metrics(self, continued_before: int) -> None:
+        hints = self._tracker.hints()
+        self._tracked_metric.set(sum(1 for h in hints if not h.lost))
+        self._stationary_metric.set(sum(1 for h in hints if h.stationary and not h.lost))
+        mended = self._tracker.continued - continued_before
+        if mended:
+            self._continued_metric.inc(mended)
+
     def flush(self) -> list[Alert]:
         """End every open alert at the last processed frame (shutdown, end of file)."""
         latest = self._latest
         if latest is None:
             return []
+        self._emit_flows(self._flows.flush(), latest.frame)
         return self._emit(self._lifecycle.flush(latest.frame), latest.frame)
 
     def expire_idle(self) -> list[Alert]:
@@ -208,14 +230,58 @@ class CameraWorker:
                 self._publish(alert)
             except Exception:
                 logger.exception("camera %s: publishing alert %s failed", self.camera_id, alert.id)
+                continue
+            if not self._stamp_source_time and alert.state is AlertState.START:
+                metrics.FRAME_TO_ALERT.observe(max(time.time() - frame.wall_time, 0.0))
         return alerts
+
+    def _emit_flows(self, flows: list[FlowCount], frame: Frame) -> None:
+        for flow in flows:
+            if self._stamp_source_time:
+                flow = flow.model_copy(update={"source_time_s": round(frame.timestamp, 3)})
+            try:
+                self._publish(flow)
+            except Exception:
+                logger.exception("camera %s: publishing flow of rule %s failed", self.camera_id, flow.rule_id)
+
+    # -- hot reload -------------------------------------------------------------------------
+
+    def reconfigure(self, camera: CameraConfig) -> None:
+        """Switch to ``camera`` (same id) before the next frame; thread-safe, applied by the owner
+        thread (``ioc.pipeline.reconfigure`` says what is kept)."""
+        with self._pending_lock:
+            self._pending_camera = camera
+
+    def _apply_reconfigure(self) -> None:
+        with self._pending_lock:
+            camera, self._pending_camera = self._pending_camera, None
+        if camera is None:
+            return
+        from ioc.pipeline.reconfigure import rebuild
+
+        latest = self._latest.frame if self._latest is not None else None
+        try:
+            parts = rebuild(
+                self._camera, camera, self._tracker, self._rules, self._lifecycle, self._flows, latest
+            )
+        except Exception:
+            logger.exception("camera %s: applying the new config failed; the old one stays", self.camera_id)
+            self._errors_metric.inc()
+            return
+        self._camera, self._tracker, self._rules = camera, parts.tracker, parts.rules
+        self._idle_seconds = (
+            max(camera.detect.recheck_seconds, camera.alerts.end_after_seconds) + IDLE_MARGIN_SECONDS
+        )
+        if latest is not None:
+            self._emit_flows(parts.flows, latest)
+            self._emit(parts.alerts, latest)
 
     # -- the queue between the detector loop and the owner thread ---------------------------
 
-    def submit(self, frame: Frame, detections: Detections) -> bool:
+    def submit(self, frame: Frame, detections: Detections, coverage: Coverage | None = None) -> bool:
         """Queue a detected frame for the owner thread. Never blocks; a full queue drops (counted)."""
         try:
-            self._queue.put_nowait(DetectedFrame(frame, detections))
+            self._queue.put_nowait(DetectedFrame(frame, detections, coverage))
         except queue.Full:
             self._dropped += 1
             self._dropped_metric.inc()
@@ -231,7 +297,7 @@ class CameraWorker:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return done
-            self.process(item.frame, item.detections)
+            self.process(item.frame, item.detections, item.coverage)
             done += 1
 
     def run(self, stop_event: threading.Event, poll_seconds: float = 0.1) -> None:
@@ -241,10 +307,11 @@ class CameraWorker:
             try:
                 item = self._queue.get(timeout=poll_seconds)
             except queue.Empty:
+                self._apply_reconfigure()
                 self._expire_idle_guarded()
                 continue
             try:
-                self.process(item.frame, item.detections)
+                self.process(item.frame, item.detections, item.coverage)
             except Exception:
                 logger.exception("camera %s: frame %d failed in the worker", self.camera_id, item.frame.index)
                 self._errors_metric.inc()
