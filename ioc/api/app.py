@@ -23,9 +23,11 @@ from ioc.api.auth import load_or_create_secret
 from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, LiveState
 from ioc.api.docs import install_docs
 from ioc.api.routers import admin, alerts, auth, cameras, flows, health, kpi, site, snapshots
+from ioc.api.routers.kpi_routers import KPI_ROUTERS
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError, Subscription
 from ioc.config.models import IocConfig
+from ioc.kpi.service import KpiService
 from ioc.messages import CameraStatus, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
@@ -45,6 +47,9 @@ PUBLIC_PATHS = frozenset(
         "/docs",
         "/docs/oauth2-redirect",
         "/openapi.json",
+        "/open311/v2/services.json",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests/{request_id}.json",
     }
 )
 """Paths served without a token; everything else under /api, /ws and /snapshots needs one."""
@@ -109,6 +114,7 @@ def create_app(
     dashboard_dir: Path | None = None,
     services: Sequence[Service] = (),
     reloader: ConfigSubmitter | None = None,
+    kpi_service: KpiService | None = None,
 ) -> FastAPI:
     """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
     applies ``PUT /api/config`` to the running pipeline (hot reload)."""
@@ -135,6 +141,7 @@ def create_app(
     )
     install_docs(app)
     app.state.ctx = ctx
+    app.state.kpi = kpi_service
     for router in (
         auth.router,
         health.router,
@@ -144,6 +151,7 @@ def create_app(
         snapshots.router,
         admin.router,
         kpi.router,
+        *KPI_ROUTERS,
         site.router,
         ws.router,
     ):
