@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="validate a cameras.yaml; prints OK or every error with its line")
     c.add_argument("file", type=Path)
+    c.add_argument("--kpi", action="store_true", help="the file is a kpi.yaml (KPI sources, working hours)")
 
     r = sub.add_parser("replay", help="run the pipeline on a recorded file in video time")
     r.add_argument("--config", type=Path, default=Path("cameras.yaml"), help="ignored with --compare")

@@ -96,6 +96,9 @@ class Alert(WireModel):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     source_time_s: float | None = None
+    agency: str | None = Field(
+        default=None, description="Agency responsible (public_service / field_report alerts)"
+    )
 
 
 class CameraStatus(WireModel):
@@ -126,6 +129,10 @@ class KpiSnapshot(WireModel):
     at: datetime
     values: tuple[KpiValue, ...]
     warnings: tuple[LocalizedText, ...] = ()
+    category: Category | None = Field(
+        default=None, description="Who may see it: roles seeing this category; None: all-seeing roles"
+    )
+    demo: bool = Field(default=False, description="Computed from generated demo records")
 
 
 class FlowBucket(WireModel):

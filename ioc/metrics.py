@@ -83,6 +83,10 @@ CONFIG_RELOADS = Counter(
     "Config versions seen by hot reload: applied, refused (invalid) or failed (could not be applied)",
     ["result"],
 )
+KPI_RECORDS = Counter(
+    "ioc_kpi_records_total", "KPI records received from a source, by outcome", ["source", "outcome"]
+)
+KPI_POLLS = Counter("ioc_kpi_polls_total", "Polls of a KPI pull source, by outcome", ["source", "outcome"])
 LOGIN_LOCKS = Counter("ioc_login_locks_total", "Login locks started after repeated failed logins", ["scope"])
 LOGIN_THROTTLED = Counter(
     "ioc_login_throttled_total",

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IOC_", extra="ignore", frozen=True)
 
     config_path: Path = Field(Path("cameras.yaml"), description="cameras.yaml to run")
+    kpi_config_path: Path = Field(
+        Path("kpi.yaml"), description="KPI sources and working hours (optional file; README: KPIs)"
+    )
     data_dir: Path = Field(Path("data"), description="Snapshots, SQLite database, secrets, caches")
     models_dir: Path = Field(Path("models"), description="Model manifest and weights")
     host: str = Field("127.0.0.1", description="API bind address")

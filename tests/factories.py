@@ -169,12 +169,20 @@ def make_camera_status(camera_id: str = "gate", state: str = "online", **fields:
     )
 
 
-def make_kpi(source: str = "public_service", *, values: int = 1, label_chars: int = 10) -> KpiSnapshot:
-    """A KPI snapshot with ``values`` values; ``label_chars`` makes it as large as a test needs."""
+def make_kpi(
+    source: str = "public_service",
+    *,
+    values: int = 1,
+    label_chars: int = 10,
+    category: str | None = "public_service",
+) -> KpiSnapshot:
+    """A KPI snapshot with ``values`` values; ``label_chars`` makes it as large as a test needs;
+    ``category`` says which roles may see it (None: all-seeing roles only)."""
     label = "x" * label_chars
     return KpiSnapshot.model_validate(
         {
             "source": source,
+            "category": category,
             "at": datetime.now(UTC),
             "values": [
                 {"key": f"k{i}", "label": {"vi": label, "en": label}, "value": float(i)}

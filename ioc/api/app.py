@@ -34,11 +34,13 @@ from ioc.api.docs import install_docs
 from ioc.api.errors import install_errors
 from ioc.api.middleware import BodyLimit, RejectNul, SecurityHeaders
 from ioc.api.routers import admin, alerts, auth, cameras, flows, health, kpi, site, snapshots
+from ioc.api.routers.kpi_routers import KPI_ROUTERS
 from ioc.api.sessions import RevocationWatch, SessionStore
 from ioc.api.throttle import LoginThrottle
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError, Subscription
 from ioc.config.models import IocConfig
+from ioc.kpi.service import KpiService
 from ioc.messages import CameraStatus, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
@@ -60,6 +62,9 @@ PUBLIC_PATHS = frozenset(
         "/docs/swagger-init.js",
         "/docs/oauth2-redirect.js",
         "/openapi.json",
+        "/open311/v2/services.json",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests/{request_id}.json",
     }
 )
 """Paths served without a token; everything else under /api, /ws and /snapshots needs one."""
@@ -142,6 +147,7 @@ def create_app(
     dashboard_dir: Path | None = None,
     services: Sequence[Service] = (),
     reloader: ConfigSubmitter | None = None,
+    kpi_service: KpiService | None = None,
 ) -> FastAPI:
     """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
     applies ``PUT /api/config`` to the running pipeline (hot reload)."""
@@ -179,6 +185,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.state.ctx = ctx
+    app.state.kpi = kpi_service
     for router in (
         auth.router,
         health.router,
@@ -188,6 +195,7 @@ def create_app(
         snapshots.router,
         admin.router,
         kpi.router,
+        *KPI_ROUTERS,
         site.router,
         ws.router,
     ):

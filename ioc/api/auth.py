@@ -78,12 +78,13 @@ def can_see(
     role: Role, message: Alert | CameraStatus | KpiSnapshot | FlowCount, camera_category: Category | None
 ) -> bool:
     """Whether ``role`` may receive ``message``; ``camera_category`` is the config's category of
-    the message's camera (used for camera status)."""
+    the message's camera (used for camera status). A KPI snapshot goes by its ``category``
+    (None: all-seeing roles only)."""
     if isinstance(message, Alert | FlowCount):
         return can_see_category(role, message.category)
     if isinstance(message, CameraStatus):
         return can_see_category(role, camera_category)
-    return True
+    return can_see_category(role, message.category)
 
 
 ACTING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})

@@ -27,9 +27,11 @@ from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
 from ioc.api.settings_check import SettingsError, checked_settings
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
+from ioc.config.kpi_models import KpiConfig
 from ioc.config.models import IocConfig
 from ioc.config.reload import ConfigReloader
 from ioc.kpi.operations import OperationsKpiPublisher
+from ioc.kpi.wiring import build_kpi, load_optional_kpi_config
 from ioc.redact import redact_text
 from ioc.settings import Settings
 from ioc.store import StoreError, open_store
@@ -147,14 +149,28 @@ def serve_command(args: argparse.Namespace) -> int:
                 print(f"  {redact_text(line)}", file=sys.stderr)
             return 2
         try:
-            return serve(settings, config, engine_enabled=not args.no_engine, sock=sock)
+            kpi_config = load_optional_kpi_config(settings.kpi_config_path)
+        except ConfigError as exc:
+            print(f"ioc serve: invalid KPI config {settings.kpi_config_path}:", file=sys.stderr)
+            for line in exc.errors:
+                print(f"  {line}", file=sys.stderr)
+            return 2
+        try:
+            return serve(
+                settings, config, engine_enabled=not args.no_engine, sock=sock, kpi_config=kpi_config
+            )
         except (StoreError, RedisBusError) as exc:
             print(f"ioc serve: {exc}", file=sys.stderr)
             return 2
 
 
 def serve(
-    settings: Settings, config: IocConfig | None, *, engine_enabled: bool, sock: socket.socket | None = None
+    settings: Settings,
+    config: IocConfig | None,
+    *,
+    engine_enabled: bool,
+    sock: socket.socket | None = None,
+    kpi_config: KpiConfig | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM; ``sock`` is the port taken by :func:`bind_http` (bound here if None)."""
     with contextlib.ExitStack() as undo:
@@ -172,6 +188,14 @@ def serve(
         from ioc.api.app import create_app
 
         reloader = config_reloader(settings, config, engine)
+        categories = {c.alert_category for c in config.cameras} if config is not None else set()
+        services: list[Any] = [OperationsKpiPublisher(store, bus.publish, categories=categories)]
+        kpi_service = None
+        if kpi_config is not None:
+            kpi_service, kpi_threads = build_kpi(kpi_config, config, store, bus.publish)
+            services.extend(kpi_threads)
+        if reloader:
+            services.append(reloader)
 
         app = create_app(
             settings,
@@ -179,8 +203,9 @@ def serve(
             store=store,
             engine=engine,
             config=config,
-            services=[OperationsKpiPublisher(store, bus.publish), *([reloader] if reloader else [])],
+            services=services,
             reloader=reloader,
+            kpi_service=kpi_service,
         )
         run_server(app, settings, sock)
         logger.info("shutting down: engine, bus, store")

@@ -31,6 +31,7 @@ from ioc.store.base import (
     is_republish,
     merge_message,
 )
+from ioc.store.kpi_sql import KpiTables, kpi_schema
 
 Row = Sequence[Any]
 
@@ -65,6 +66,7 @@ def schema(d: Dialect) -> list[str]:
         """CREATE TABLE IF NOT EXISTS users (
             username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
             created_ts DOUBLE PRECISION NOT NULL)""",
+        *kpi_schema(),
     ]
 
 
@@ -85,7 +87,7 @@ class _Connection(Protocol):
     def close(self) -> None: ...
 
 
-class SqlStore(ABC):
+class SqlStore(KpiTables, ABC):
     """Every statement runs under one lock: one writer at a time, reads never see half a write."""
 
     dialect: Dialect
