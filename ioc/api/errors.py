@@ -10,7 +10,9 @@ own 404/405, request validation) and an OpenAPI post-processing step that declar
 operation, the error responses it can give: 401 on operations that need a token, 404 where the
 path has parameters, 413 and 422 where there is a request body or parameters, plus what each route
 declares itself with :func:`error_responses` (403, 409, 429 …), all with the ``ErrorBody`` schema.
-An unexpected exception answers 500 in the same shape (and is logged with its traceback).
+An unexpected exception answers 500 in the same shape (and is logged with its traceback). Paths
+under ``/open311/`` follow Open311 GeoReport v2 instead: their errors are the standard's list of
+``{"code", "description"}``, and are declared so.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
+OPEN311_PREFIX = "/open311/"
+"""Paths that follow Open311 GeoReport v2, whose errors are the standard's own shape."""
+OPEN311_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
 
 NO_NUL = r"^[^\x00]*$"
 """``pattern=`` for free text that reaches the store: PostgreSQL refuses NUL in text."""
@@ -62,8 +74,14 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def error_json(
-    status_code: int, detail: str, errors: Sequence[ErrorItem] = (), headers: Any = None
+    status_code: int,
+    detail: str,
+    errors: Sequence[ErrorItem] = (),
+    headers: Any = None,
+    path: str = "",
 ) -> JSONResponse:
+    if path.startswith(OPEN311_PREFIX):  # the standard's list of {code, description}
+        return JSONResponse([{"code": status_code, "description": detail}], status_code, headers)
     body = ErrorBody(detail=detail, errors=list(errors))
     return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
 
@@ -76,8 +94,8 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         text = "; ".join(i.msg for i in items[:5]) + (
             f" (and {len(items) - 5} more)" if len(items) > 5 else ""
         )
-        return error_json(exc.status_code, text, items, exc.headers)
-    return error_json(exc.status_code, str(detail), headers=exc.headers)
+        return error_json(exc.status_code, text, items, exc.headers, request.url.path)
+    return error_json(exc.status_code, str(detail), headers=exc.headers, path=request.url.path)
 
 
 def _where(loc: Sequence[Any]) -> str:
@@ -96,12 +114,13 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     lines = [f"{_where(i.loc)}: {i.msg}" for i in items[:5]]
     more = f" (and {len(items) - 5} more)" if len(items) > 5 else ""
-    return error_json(422, "; ".join(lines) + more if lines else "invalid request", items)
+    text = "; ".join(lines) + more if lines else "invalid request"
+    return error_json(422, text, items, path=request.url.path)
 
 
 def _server_error(request: Request, exc: Exception) -> JSONResponse:
     """An unexpected failure: the same body shape (the traceback goes to the server log)."""
-    return error_json(500, "internal server error: see the server log")
+    return error_json(500, "internal server error: see the server log", path=request.url.path)
 
 
 def install_errors(app: FastAPI) -> None:
@@ -137,7 +156,8 @@ def _declare_errors(path: str, operation: dict[str, Any]) -> None:
         codes.update({400, 413, 422})
     if operation.get("parameters"):
         codes.add(422)
+    schema = OPEN311_ERRORS if path.startswith(OPEN311_PREFIX) else {"$ref": ERROR_SCHEMA_REF}
     for code in sorted(codes - {503}):  # /readyz answers 503 with its usual body
         entry = responses.setdefault(str(code), {})
         entry["description"] = DESCRIPTIONS.get(code, entry.get("description", "Error"))
-        entry["content"] = {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}
+        entry["content"] = {"application/json": {"schema": schema}}

@@ -26,6 +26,8 @@ from ioc.api.app import create_app
 from ioc.api.auth import issue_token
 from ioc.api.context import ApiOptions
 from ioc.bus.memory import MemoryBus
+from ioc.config.kpi_models import KpiConfig
+from ioc.kpi.service import KpiService
 from ioc.settings import load_settings
 from ioc.store.sqlite import SqliteStore
 from tests.api.conftest import ROLES, seed_users
@@ -46,12 +48,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     for i in range(3):
         store.save_alert(make_alert(i + 1).model_copy(update={"seq": i + 1}))
     bus = MemoryBus(store)
+    kpi_config = KpiConfig.model_validate({})
     yield create_app(
         settings_,
         bus=bus,
         store=store,
         config=make_ioc_config(retention={"max_age_days": 36500}),
         options=ApiOptions(heartbeat_seconds=30),
+        kpi_service=KpiService(kpi_config, kpi_config.working_hours.calendar("Asia/Ho_Chi_Minh"), store),
     )
     bus.close()
     store.close()

@@ -14,13 +14,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from ioc.api.deps import get_principal
+from ioc.api.errors import error_responses
 from ioc.api.routers.kpi_deps import Kpi, require_category
 from ioc.kpi.dossiers import Period
 from ioc.kpi.open311 import to_open311
 from ioc.kpi.service import KpiService, PeriodError, parse_period
 from ioc.messages import Category
 
-router = APIRouter(prefix="/api/kpi", tags=["kpi"], dependencies=[Depends(get_principal)])
+router = APIRouter(
+    prefix="/api/kpi",
+    tags=["kpi"],
+    dependencies=[Depends(get_principal)],
+    responses=error_responses(401, 403, 404),  # 403: a role that may not see the category; 404: no kpi.yaml
+)
 PUBLIC = require_category(Category.PUBLIC_SERVICE)
 REPORTS = require_category(Category.FIELD_REPORT)
 PeriodQuery = Annotated[str, Query(description="today | month | year | YYYY-MM-DD..YYYY-MM-DD")]

@@ -18,8 +18,8 @@ from ioc.messages import Category
 def get_kpi(request: Request) -> KpiService:
     kpi: KpiService | None = getattr(request.app.state, "kpi", None)
     if kpi is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "no KPI config: create kpi.yaml (README: KPIs)"
+        raise HTTPException(  # absent, like GET /api/config without a cameras.yaml: not a server error
+            status.HTTP_404_NOT_FOUND, "no KPI config on this server: create kpi.yaml (README: KPIs)"
         )
     return kpi
 

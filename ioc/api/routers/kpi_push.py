@@ -13,11 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, status
 
+from ioc.api.errors import error_responses
 from ioc.api.routers.kpi_deps import push_source
 from ioc.kpi.ingest import MAX_BATCH, IngestResult, ingest
 from ioc.kpi.service import KpiService
 
-router = APIRouter(prefix="/api/kpi/push", tags=["kpi"])
+router = APIRouter(prefix="/api/kpi/push", tags=["kpi"], responses=error_responses(401))
 
 
 def bearer(authorization: Annotated[str | None, Header()] = None) -> str:

@@ -27,13 +27,14 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from ioc.api.errors import error_responses
 from ioc.api.routers.kpi_deps import Kpi
 from ioc.config.kpi_models import PushSource, RecordKind
 from ioc.kpi.ingest import ingest
 from ioc.kpi.open311 import to_open311
 from ioc.kpi.service import KpiService
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=error_responses(400, 403, 404))
 MAX_REQUESTS = 1000
 
 
