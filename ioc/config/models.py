@@ -6,33 +6,51 @@ editing its rules. Loading (YAML line numbers, ``defaults:`` merge) lives in ``l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import numpy as np
+import numpy.typing as npt
+from pydantic import Field, field_validator, model_validator
 
-from ioc.config.coco import COCO_CLASSES
-from ioc.geometry import polygon_area, self_intersection
-from ioc.messages import Category, Severity
+from ioc.config.rule_base import Id, NormPoint, RuleBase, Strict, check_classes
+from ioc.geometry import homography, polygon_area, project, self_intersection, triangle_area
+from ioc.messages import Category
+from ioc.rules.abandoned_object import AbandonedObjectRule
+from ioc.rules.crowding import CongestionRule, CrowdingRule
+from ioc.rules.intrusion import IntrusionRule
+from ioc.rules.line_crossing import LineCrossingRule
+from ioc.rules.loitering import LoiteringRule
+from ioc.rules.registry import RuleConfig
+from ioc.rules.speeding import SpeedingRule
+from ioc.rules.stopped_vehicle import StoppedVehicleRule
+from ioc.rules.wrong_way import WrongWayRule
 
-Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Identifier")]
-Coord = Annotated[float, Field(ge=0.0, le=1.0)]
-NormPoint = tuple[Coord, Coord]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _check_classes(classes: tuple[str, ...] | None) -> tuple[str, ...] | None:
-    if classes is None:
-        return None
-    unknown = [c for c in classes if c not in COCO_CLASSES]
-    if unknown:
-        raise ValueError(
-            f"unknown class {unknown[0]!r}: expected COCO class names such as 'person', 'car', 'bus'"
-        )
-    return classes
+__all__ = [
+    "AbandonedObjectRule",
+    "AlertConfig",
+    "Calibration",
+    "CameraConfig",
+    "CongestionRule",
+    "CrowdingRule",
+    "DetectConfig",
+    "IntrusionRule",
+    "IocConfig",
+    "Line",
+    "LineCrossingRule",
+    "Location",
+    "LoiteringRule",
+    "RetentionConfig",
+    "RuleBase",
+    "RuleConfig",
+    "SiteConfig",
+    "SpeedingRule",
+    "StoppedVehicleRule",
+    "TrackConfig",
+    "WrongWayRule",
+    "Zone",
+]
 
 
 class Location(Strict):
@@ -55,7 +73,7 @@ class DetectConfig(Strict):
         2.0, gt=0, description="Run the detector at least this often even when nothing moves"
     )
 
-    _classes = field_validator("classes")(_check_classes)
+    _classes = field_validator("classes")(check_classes)
 
 
 class TrackConfig(Strict):
@@ -111,43 +129,53 @@ class Line(Strict):
         return v
 
 
-class RuleBase(Strict):
-    id: Id
-    enabled: bool = Field(True, description="Turn the rule off without deleting it")
-    classes: tuple[str, ...] | None = Field(
-        None, description="Object classes the rule applies to; default: the camera's detect.classes"
+WorldCoord = Annotated[float, Field(ge=-100_000, le=100_000)]
+WorldPoint = tuple[WorldCoord, WorldCoord]
+_MIN_IMAGE_AREA = 1e-5  # normalised units²: three image points closer to one line are degenerate
+_MIN_WORLD_AREA = 1e-2  # m²
+
+
+class Calibration(Strict):
+    """A ground-plane homography: four points on the road in the image and where they are, in metres.
+
+    Refused when degenerate: three points of either set on one line, either quadrilateral crossing
+    itself (the two lists are not in the same order around the area), or the map sending part of
+    the area through the horizon.
+    """
+
+    image_points: tuple[NormPoint, NormPoint, NormPoint, NormPoint] = Field(
+        ..., description="Four normalised [x, y] points on the road surface"
     )
-    severity: Severity = Field(Severity.WARNING, description="info | warning | critical")
-    min_confidence: float = Field(0.0, ge=0, le=1, description="Ignore detections below this confidence")
-    cooldown_seconds: float | None = Field(
-        None, ge=0, description="Overrides the camera's alerts.cooldown_seconds for this rule"
+    world_points: tuple[WorldPoint, WorldPoint, WorldPoint, WorldPoint] = Field(
+        ..., description="The same four points on the ground, in metres, same order"
     )
 
-    _classes = field_validator("classes")(_check_classes)
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> Self:
+        for name, points, least in (
+            ("image_points", self.image_points, _MIN_IMAGE_AREA),
+            ("world_points", self.world_points, _MIN_WORLD_AREA),
+        ):
+            problem = _quad_problem(points, least)
+            if problem is not None:
+                raise ValueError(f"{name}: degenerate calibration: {problem}")
+        _, w = project(self.matrix(), self.image_points)
+        if not (all(w > 0) or all(w < 0)):
+            raise ValueError("degenerate calibration: the map folds the area through the horizon")
+        return self
+
+    def matrix(self) -> npt.NDArray[np.float64]:
+        """Image (normalised) → ground (metres) homography."""
+        return homography(self.image_points, self.world_points)
 
 
-class IntrusionRule(RuleBase):
-    type: Literal["intrusion"]
-    zone: Id = Field(..., description="Zone id")
-    min_seconds: float = Field(0.0, ge=0, description="Object must be inside this long before alerting")
-
-
-class LineCrossingRule(RuleBase):
-    type: Literal["line_crossing"]
-    line: Id = Field(..., description="Line id")
-    directions: tuple[Literal["in", "out"], ...] = Field(
-        ("in", "out"), min_length=1, description="Which crossing directions raise an alert"
-    )
-    severity: Severity = Field(Severity.INFO, description="info | warning | critical")
-
-
-class LoiteringRule(RuleBase):
-    type: Literal["loitering"]
-    zone: Id = Field(..., description="Zone id")
-    min_dwell_seconds: float = Field(..., gt=0, description="Time inside the zone before it is loitering")
-
-
-Rule = Annotated[IntrusionRule | LineCrossingRule | LoiteringRule, Field(discriminator="type")]
+def _quad_problem(points: Sequence[tuple[float, float]], least_area: float) -> str | None:
+    for i, j, k in ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)):
+        if triangle_area(points[i], points[j], points[k]) < least_area:
+            return f"points {i}, {j}, {k} lie on one line"
+    if self_intersection(points) is not None:
+        return "the four points cross over (list them in order around the area, in both lists)"
+    return None
 
 
 class CameraConfig(Strict):
@@ -161,9 +189,15 @@ class CameraConfig(Strict):
     detect: DetectConfig = Field(default_factory=DetectConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
+    calibration: Calibration | None = Field(
+        None, description="Ground-plane homography for speeds in km/h (needed by speeding)"
+    )
+    masks: tuple[Zone, ...] = Field(
+        (), description="Polygons whose detections (by anchor) are ignored by every rule"
+    )
     zones: tuple[Zone, ...] = ()
     lines: tuple[Line, ...] = ()
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[RuleConfig, ...] = ()
 
     @field_validator("source")
     @classmethod
@@ -180,6 +214,7 @@ class CameraConfig(Strict):
         problems = [
             *_duplicates("zones", [z.id for z in self.zones]),
             *_duplicates("lines", [ln.id for ln in self.lines]),
+            *_duplicates("masks", [m.id for m in self.masks]),
             *_duplicates("rules", [r.id for r in self.rules]),
         ]
         for i, rule in enumerate(self.rules):
@@ -189,17 +224,16 @@ class CameraConfig(Strict):
         return self
 
     def _rule_problems(self, i: int, rule: RuleBase) -> list[str]:
-        zone_ids = sorted(z.id for z in self.zones)
-        line_ids = sorted(ln.id for ln in self.lines)
+        known = {"zone": sorted(z.id for z in self.zones), "line": sorted(ln.id for ln in self.lines)}
         out = []
-        if isinstance(rule, IntrusionRule | LoiteringRule) and rule.zone not in zone_ids:
-            out.append(f"rules[{i}].zone: unknown zone {rule.zone!r}; defined: {zone_ids}")
-        if isinstance(rule, LineCrossingRule) and rule.line not in line_ids:
-            out.append(f"rules[{i}].line: unknown line {rule.line!r}; defined: {line_ids}")
+        for kind, ref in rule.references():
+            if ref not in known[kind]:
+                out.append(f"rules[{i}].{kind}: unknown {kind} {ref!r}; defined: {known[kind]}")
         extra = set(rule.classes or ()) - set(self.detect.classes)
         if extra:
             wanted = list(self.detect.classes)
             out.append(f"rules[{i}].classes: {sorted(extra)} not in detect.classes {wanted}")
+        out.extend(f"rules[{i}].{problem}" for problem in rule.camera_problems(self))
         return out
 
     def rule_classes(self, rule: RuleBase) -> tuple[str, ...]:
@@ -207,6 +241,10 @@ class CameraConfig(Strict):
 
     def zone(self, zone_id: str) -> Zone:
         return next(z for z in self.zones if z.id == zone_id)
+
+    def zone_or_none(self, zone_id: str | None) -> Zone | None:
+        """The zone named ``zone_id``; None when ``zone_id`` is None (the whole picture)."""
+        return None if zone_id is None else self.zone(zone_id)
 
     def line(self, line_id: str) -> Line:
         return next(ln for ln in self.lines if ln.id == line_id)

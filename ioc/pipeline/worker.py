@@ -124,14 +124,15 @@ class CameraWorker:
         ``frame_rate`` is the rate frames will arrive at (default: the camera's ``detect.fps``).
         """
         rate = frame_rate if frame_rate is not None else camera.detect.fps
+        tz = snapshots.tz if snapshots is not None else UTC
         return cls(
             camera,
             tracker=Tracker(camera.track, rate),
-            rules=RuleEngine(camera),
+            rules=RuleEngine(camera, tz),
             lifecycle=AlertLifecycle(camera, snapshots),
             publish=publish,
             stamp_source_time=stamp_source_time,
-            tz=snapshots.tz if snapshots is not None else UTC,
+            tz=tz,
         )
 
     @property
@@ -163,7 +164,7 @@ class CameraWorker:
         with metrics.STAGE_SECONDS.labels(stage="track").time():
             tracked = self._tracker.update(mine, frame)
         with metrics.STAGE_SECONDS.labels(stage="rules").time():
-            hits = self._rules.evaluate(tracked, frame.timestamp)
+            hits = self._rules.evaluate(tracked, frame.timestamp, frame.wall_time)
         with metrics.STAGE_SECONDS.labels(stage="events").time():
             alerts = self._lifecycle.step(hits, frame, tracked)
         if np.any(tracked.tracker_id >= 0):
