@@ -143,12 +143,19 @@ class Calibration(Strict):
     the area through the horizon.
     """
 
-    image_points: tuple[NormPoint, NormPoint, NormPoint, NormPoint] = Field(
+    image_points: tuple[NormPoint, ...] = Field(
         ..., description="Four normalised [x, y] points on the road surface"
     )
-    world_points: tuple[WorldPoint, WorldPoint, WorldPoint, WorldPoint] = Field(
+    world_points: tuple[WorldPoint, ...] = Field(
         ..., description="The same four points on the ground, in metres, same order"
     )
+
+    @field_validator("image_points", "world_points")
+    @classmethod
+    def _four(cls, v: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        if len(v) != 4:
+            raise ValueError(f"expected exactly 4 points, got {len(v)}")
+        return v
 
     @model_validator(mode="after")
     def _not_degenerate(self) -> Self:

@@ -14,11 +14,12 @@ defaults to every day. ``from`` equal to ``to`` is refused (say nothing to run a
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ioc.config.coco import COCO_CLASSES
 from ioc.messages import Severity
@@ -29,7 +30,16 @@ if TYPE_CHECKING:
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Identifier")]
 Coord = Annotated[float, Field(ge=0.0, le=1.0)]
 NormPoint = tuple[Coord, Coord]
-ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, 24-hour")]
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _clock_time(v: str) -> str:
+    if not _CLOCK.match(v):
+        raise ValueError(f"expected a time of day as \"HH:MM\" (00:00 to 23:59), got {v!r}")
+    return v
+
+
+ClockTime = Annotated[str, AfterValidator(_clock_time), Field(description="HH:MM, 24-hour")]
 
 
 class Strict(BaseModel):
