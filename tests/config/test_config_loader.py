@@ -176,7 +176,7 @@ def test_shipped_presets_apply(preset: str, category: str, fps: float, classes: 
         ("security-perimeter", ["abandoned_object", "crowding"]),
     ],
 )
-def test_shipped_presets_carry_new_rule_types_until_a_camera_lists_its_own(preset: str, types: list[str]) -> None:
+def test_preset_rules_apply_until_a_camera_lists_its_own(preset: str, types: list[str]) -> None:
     text = f"""
         cameras:
           - {{id: c1, source: rtsp://h/1, preset: {preset}}}
