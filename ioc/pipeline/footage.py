@@ -1,6 +1,6 @@
 """Scripted street footage with exact ground truth, for the demo and the scenario tests.
 
-Real people, cut out of the photos bundled with Ultralytics (boxes found by the real model),
+Real people and a real bus, cut out of the photos bundled with Ultralytics (boxes found by the real model),
 walk along scripted paths over a real street background: the temporal median of OpenCV's
 ``vtest.avi`` (Debian ``opencv-doc``), which removes its walking pedestrians, or a blurred
 street photo when that file is not installed. Because every position is scripted, tests know
@@ -46,6 +46,7 @@ SPRITES: dict[str, SpriteSource] = {
     "walker": SpriteSource("bus.jpg", (223, 405, 344, 859)),
     "suit": SpriteSource("bus.jpg", (50, 401, 249, 903)),
     "coach": SpriteSource("zidane.jpg", (745, 37, 1131, 720)),
+    "bus": SpriteSource("bus.jpg", (3, 228, 807, 739)),  # the bus itself (its box, same model)
 }
 
 
