@@ -22,8 +22,9 @@ from ioc.config.models import CameraConfig, DetectConfig, IocConfig
 from ioc.detect.base import Detector
 from ioc.events.snapshot import SnapshotWriter
 from ioc.ingest.reader import CameraReader
+from ioc.ingest.reasons import Reason
 from ioc.ingest.slot import LatestFrameSlot
-from ioc.messages import CameraState, CameraStatus
+from ioc.messages import CameraState, CameraStatus, ReasonCode
 from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop
 from ioc.pipeline.worker import CameraWorker
 from ioc.settings import Settings
@@ -258,7 +259,8 @@ class Engine:
 def _initial_status(camera: CameraConfig) -> CameraStatus:
     now = datetime.now(UTC)
     if not camera.enabled:
-        return CameraStatus(camera_id=camera.id, state=CameraState.OFFLINE, reason="disabled", changed_at=now)
+        disabled = Reason.of(ReasonCode.DISABLED).status_fields()
+        return CameraStatus(camera_id=camera.id, state=CameraState.OFFLINE, changed_at=now, **disabled)
     return CameraStatus(camera_id=camera.id, state=CameraState.CONNECTING, changed_at=now)
 
 
