@@ -2,6 +2,10 @@
 
 Coordinates are normalised 0..1 (x right, y down) so a camera can change resolution without
 editing its rules. Loading (YAML line numbers, ``defaults:`` merge) lives in ``loader.py``.
+
+Each rule type's model lives in its family module under ``ioc/rules/``; ``CameraConfig.rules``
+validates against the registry's union (``ioc.rules.registry.RuleConfig``), and the cross-field
+checks ask each rule for the zones and lines it names and for its own camera checks.
 """
 
 from __future__ import annotations
@@ -17,23 +21,15 @@ from pydantic import Field, field_validator, model_validator
 from ioc.config.rule_base import Id, NormPoint, RuleBase, Strict, check_classes
 from ioc.geometry import homography, polygon_area, project, self_intersection, triangle_area
 from ioc.messages import Category
-from ioc.rules.abandoned_object import AbandonedObjectRule
-from ioc.rules.crowding import CongestionRule, CrowdingRule
-from ioc.rules.intrusion import IntrusionRule
+from ioc.rules.intrusion import IntrusionRule  # re-exported: these three were defined here before
 from ioc.rules.line_crossing import LineCrossingRule
 from ioc.rules.loitering import LoiteringRule
 from ioc.rules.registry import RuleConfig
-from ioc.rules.speeding import SpeedingRule
-from ioc.rules.stopped_vehicle import StoppedVehicleRule
-from ioc.rules.wrong_way import WrongWayRule
 
 __all__ = [
-    "AbandonedObjectRule",
     "AlertConfig",
     "Calibration",
     "CameraConfig",
-    "CongestionRule",
-    "CrowdingRule",
     "DetectConfig",
     "IntrusionRule",
     "IocConfig",
@@ -45,10 +41,7 @@ __all__ = [
     "RuleBase",
     "RuleConfig",
     "SiteConfig",
-    "SpeedingRule",
-    "StoppedVehicleRule",
     "TrackConfig",
-    "WrongWayRule",
     "Zone",
 ]
 
