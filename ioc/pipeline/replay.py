@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
 
@@ -39,11 +39,13 @@ def replay(
     snapshots: SnapshotWriter | None = None,
     start_time: float = 0.0,
     on_frame: Callable[[Frame], object] | None = None,
+    tz: tzinfo | None = None,
 ) -> Iterator[Alert]:
     """Alerts produced by ``camera``'s rules on every frame of ``source``, in order.
 
     ``frame_rate`` is the file's frame rate (the tracker's time base); ``start_time`` is the Unix
-    time of the first frame. Raises ``ioc.ingest.sources.SourceError`` if the file cannot be read.
+    time of the first frame; ``tz`` the site's time zone (default: the snapshot writer's).
+    Raises ``ioc.ingest.sources.SourceError`` if the file cannot be read.
     """
     worker = CameraWorker.build(
         camera,
@@ -51,6 +53,7 @@ def replay(
         snapshots=snapshots,
         frame_rate=frame_rate,
         stamp_source_time=True,
+        tz=tz,
     )
     detect = camera.detect
     for frame in iter_file_frames(source, start_time, camera_id=camera.id):
@@ -158,6 +161,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         snapshots=job.snapshots,
         start_time=job.start_time,
         on_frame=on_frame,
+        tz=job.tz,
     )
     try:
         with job.events_out.open("w", encoding="utf-8") as fh:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ class ReplayJob:
     events_out: Path
     snapshots: SnapshotWriter | None
     detector: Detector
+    tz: tzinfo  # the site's time zone (rule schedules, clocks)
 
 
 def prepare(args: argparse.Namespace) -> ReplayJob:
@@ -41,7 +43,7 @@ def prepare(args: argparse.Namespace) -> ReplayJob:
     tz = ZoneInfo(config.site.timezone)
     snapshots = None if args.no_snapshots else SnapshotWriter(settings.snapshots_dir, tz)
     detector = _detector(camera, settings)
-    return ReplayJob(camera, args.source, info, start_time, events_out, snapshots, detector)
+    return ReplayJob(camera, args.source, info, start_time, events_out, snapshots, detector, tz)
 
 
 def _config(path: Path) -> IocConfig:

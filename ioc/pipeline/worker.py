@@ -118,13 +118,17 @@ class CameraWorker:
         snapshots: SnapshotWriter | None,
         frame_rate: float | None = None,
         stamp_source_time: bool = False,
+        tz: tzinfo | None = None,
     ) -> CameraWorker:
         """A worker with a fresh tracker, rule engine and lifecycle built from ``camera``.
 
-        ``frame_rate`` is the rate frames will arrive at (default: the camera's ``detect.fps``).
+        ``frame_rate`` is the rate frames will arrive at (default: the camera's ``detect.fps``);
+        ``tz`` the site's time zone for rule schedules and the tile clock (default: the snapshot
+        writer's, else UTC).
         """
         rate = frame_rate if frame_rate is not None else camera.detect.fps
-        tz = snapshots.tz if snapshots is not None else UTC
+        if tz is None:
+            tz = snapshots.tz if snapshots is not None else UTC
         return cls(
             camera,
             tracker=Tracker(camera.track, rate),
