@@ -43,3 +43,33 @@ PIPELINE_ERRORS = Counter(
     "Frames a pipeline stage failed on (logged with a traceback; the camera goes on)",
     ["camera", "stage"],
 )
+DETECTOR_FRAMES = Counter(
+    "ioc_detector_frames_total",
+    "Frames the detection planner handed on, by why (first, motion, tracks, stationary, recheck, hold)",
+    ["camera", "reason"],
+)
+DETECTOR_IMAGES = Counter(
+    "ioc_detector_images_total",
+    "Images the detector ran on: whole frames (full) and full-resolution crops (region)",
+    ["camera", "kind"],
+)
+DETECTOR_WAIT = Histogram(
+    "ioc_detector_wait_seconds",
+    "How long a frame that needed the detector waited for it (busy: something moves; quiet: re-checks)",
+    ["priority"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
+)
+STATIONARY_OBJECTS = Gauge(
+    "ioc_stationary_objects", "Tracked objects that have not moved (held between re-checks)", ["camera"]
+)
+TRACKED_OBJECTS = Gauge("ioc_tracked_objects", "Objects a camera tracks now", ["camera"])
+IDS_CONTINUED = Counter(
+    "ioc_track_ids_continued_total",
+    "New tracker ids that continued an object lost a moment before (id switches mended)",
+    ["camera"],
+)
+FRAME_TO_ALERT = Histogram(
+    "ioc_frame_to_alert_seconds",
+    "From a frame's decode to the alert it raised being published (live cameras)",
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
+)

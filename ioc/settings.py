@@ -6,6 +6,7 @@ Built by ``load_settings()`` and passed down; no module-level instance.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,14 @@ class Settings(BaseSettings):
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     detect_max_batch: int = Field(
         1, ge=1, le=64, description="Frames per detector batch; 1 is fastest on CPU, raise it on a GPU"
+    )
+    cuda_pipeline: bool = Field(
+        True,
+        description="On CUDA, run the on-device pipeline (upload once, letterbox and NMS on the GPU); "
+        "false: Ultralytics' own predict on the GPU",
+    )
+    cuda_precision: Literal["fp16", "fp32"] = Field(
+        "fp16", description="Model arithmetic of the on-device CUDA pipeline (the CPU always runs fp32)"
     )
     token_ttl_minutes: int = Field(
         720, gt=0, le=5_270_400, description="Lifetime of login tokens (at most 10 years)"

@@ -8,6 +8,7 @@ Time is seconds taken from frame timestamps, never frame counts.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,6 +86,22 @@ class Detections:
             tracker_id=self.tracker_id[mask],
         )
 
+    @classmethod
+    def concat(cls, parts: Sequence[Detections]) -> Detections:
+        """One value holding the rows of every part, in order."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            xyxy=np.concatenate([p.xyxy for p in parts]).astype(np.float32),
+            confidence=np.concatenate([p.confidence for p in parts]).astype(np.float32),
+            class_id=np.concatenate([p.class_id for p in parts]).astype(np.int64),
+            class_name=np.concatenate([p.class_name for p in parts]),
+            tracker_id=np.concatenate([p.tracker_id for p in parts]).astype(np.int64),
+        )
+
     @property
     def anchor(self) -> FloatArray:
         """Bottom-centre of each box (where an object touches the ground), shape (N, 2)."""
@@ -136,3 +153,53 @@ class RuleHit:
     direction: Direction | None = None  # line crossings
     value: float | None = None  # dwell seconds, count, km/h …
     value_unit: str | None = None  # "s", "count", "km/h"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackHint:
+    """What the detector's planner knows of one object a camera is tracking (read across threads).
+
+    ``xyxy`` is the last box (normalised); ``last_seen`` the stream time it was last on a processed
+    frame (held or detected), ``checked_at`` when the detector last really saw it. ``lost`` means
+    the tracker missed it on the latest frame; ``stationary`` that it has not moved for
+    ``detect.stationary_seconds``.
+    """
+
+    object_id: int
+    class_name: str
+    xyxy: tuple[float, float, float, float]
+    stationary: bool
+    lost: bool
+    last_seen: float
+    checked_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Which part of a frame the detector examined: all of it (``regions is None``), some normalised
+    rectangles, or nothing (a frame processed only to carry stationary objects forward)."""
+
+    regions: tuple[tuple[float, float, float, float], ...] | None = None
+
+    @classmethod
+    def full(cls) -> Coverage:
+        return cls(None)
+
+    @classmethod
+    def nothing(cls) -> Coverage:
+        return cls(())
+
+    @property
+    def is_full(self) -> bool:
+        return self.regions is None
+
+    def covers(self, box: tuple[float, float, float, float]) -> bool:
+        """True when ``box`` lies wholly inside the examined area (one region)."""
+        if self.regions is None:
+            return True
+        x1, y1, x2, y2 = box
+        eps = 1e-6
+        return any(
+            x1 >= rx1 - eps and y1 >= ry1 - eps and x2 <= rx2 + eps and y2 <= ry2 + eps
+            for rx1, ry1, rx2, ry2 in self.regions
+        )

@@ -63,7 +63,26 @@ class DetectConfig(Strict):
         description="COCO class names to detect",
     )
     recheck_seconds: float = Field(
-        2.0, gt=0, description="Run the detector at least this often even when nothing moves"
+        5.0, gt=0, description="A full-frame detector pass at least this often, even when nothing moves"
+    )
+    regions: bool = Field(
+        True,
+        description="Detect on full-resolution crops around motion and tracked objects (false: whole frames)",
+    )
+    max_regions: int = Field(
+        4, ge=1, le=16, description="More regions than this in one frame: one full-frame pass instead"
+    )
+    candidate_confidence: float = Field(
+        0.1,
+        ge=0.01,
+        le=1.0,
+        description="Whole-frame boxes between this and `confidence` are looked at again in a crop",
+    )
+    stationary_seconds: float = Field(
+        3.0, gt=0, le=600, description="A track that has not moved this long is stationary"
+    )
+    stationary_recheck_seconds: float = Field(
+        5.0, gt=0, le=600, description="How often a stationary object is looked at again (a crop around it)"
     )
 
     _classes = field_validator("classes")(check_classes)
@@ -78,7 +97,9 @@ class TrackConfig(Strict):
 
 class AlertConfig(Strict):
     cooldown_seconds: float = Field(
-        30.0, ge=0, description="After an alert on (rule, track) ends, the same pair stays quiet this long"
+        10.0,
+        ge=0,
+        description="After an alert on (rule, object) ends, a new one for the pair waits at least this long",
     )
     end_after_seconds: float = Field(
         2.0, gt=0, description="A state alert ends when its condition has not held for this long"

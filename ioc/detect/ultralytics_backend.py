@@ -5,7 +5,9 @@ otherwise OpenVINO on the CPU. The OpenVINO model is exported once per (weights,
 dynamic shapes, cached next to the weights (see ``openvino_cache``) and run by the OpenVINO
 runtime directly (``openvino_runtime``: no torch in the hot path); when the export or its load
 fails, the detector falls back to PyTorch on the CPU and logs why. ``cpu`` behaves like
-``auto`` without a GPU; ``cuda`` / ``cuda:N`` require one.
+``auto`` without a GPU; ``cuda`` / ``cuda:N`` require one. On CUDA the model runs the on-device
+pipeline (``cuda_backend``, chosen in ``cuda_select``, with this module's Ultralytics path as its
+fallback) unless ``IOC_CUDA_PIPELINE=false``.
 """
 
 from __future__ import annotations
@@ -95,6 +97,14 @@ def load_detector(
                 raise ModelError(f"{weights}: cannot load OpenVINO model: {exc}") from exc
             logger.warning("OpenVINO unavailable for %s (%s); falling back to PyTorch on CPU", name, exc)
             placement = Placement(Backend.PYTORCH, "cpu")
+    if placement.device.startswith("cuda") and settings.cuda_pipeline:
+        from ioc.detect.cuda_select import load_pipeline  # torch-heavy; only on a GPU
+
+        cuda = placement  # bound for the fallback below
+        return load_pipeline(
+            name, weights, cuda.device, settings, iou, yolo=_yolo,
+            fallback=lambda: UltralyticsDetector(name, _yolo(weights), cuda, iou),
+        )  # fmt: skip
     return UltralyticsDetector(name, _yolo(weights), placement, iou)
 
 

@@ -1,19 +1,24 @@
 """Detection as a shared service: one loop per process (per model) serves every camera.
 
-Readers fill latest-frame slots. For each camera the loop asks, at most ``detect.fps`` times a
-second, whether the newest frame needs the detector: it does when the picture moved (a cheap
-64×36 grey difference against the last frame detected), when the camera still has live tracks,
-or when ``detect.recheck_seconds`` passed since its last detection (still objects). Frames that
-need it are gathered into one batch (bounded size, bounded wait), grouped by input size, run
-through ``Detector.detect`` and handed to each camera's worker through its bounded queue.
+Readers fill latest-frame slots. For each camera the loop takes the newest frame at most
+``detect.fps`` times a second and asks that camera's ``DetectionPlanner`` what it needs: nothing,
+full-resolution crops around motion and moving tracks, a re-check of stationary objects, a whole
+frame, or just a *hold* (the frame goes to the worker without the detector so stationary objects
+stay visible to rules). See ``planner.py``.
 
-Frames that skip the detector are not processed further: rules only ever see detected frames,
+Fair scheduling when the detector is the bottleneck: each camera has at most one pending plan
+(a newer frame replaces it: latest frame wins). Busy plans (something moves) go first; quiet ones
+(re-checks of a still scene or of stationary objects) wait, but never longer than
+``max_quiet_wait_seconds`` before they are served like busy ones, oldest first. Every wait is
+observed in ``ioc_detector_wait_seconds``. Plans are run in batches (bounded size, bounded wait) by
+``execute.run_plans`` and each camera's detections go to its worker's bounded queue.
+
+Frames that skip the detector are not processed further: rules only ever see handed-on frames,
 whose timestamps keep dwell and cooldown right however many frames were skipped.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 import time
@@ -21,21 +26,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import cv2
-import numpy as np
-import numpy.typing as npt
-
 from ioc import metrics
 from ioc.config.models import CameraConfig
 from ioc.detect.base import Detector
-from ioc.types import Detections, Frame
+from ioc.pipeline.execute import run_plans
+from ioc.pipeline.planner import DetectionPlanner, MotionGate, Plan, Reason
+from ioc.types import Coverage, Detections, Frame, TrackHint
+
+__all__ = ["CameraFeed", "DetectionSink", "DetectorLoop", "FrameSource", "MotionGate", "Reason"]
 
 logger = logging.getLogger(__name__)
 
 ERROR_PAUSE_SECONDS = 0.5
 """After an unexpected failure the loop waits this long before going on (no busy error loop)."""
 
-GreyImage = npt.NDArray[np.uint8]
+MAX_QUIET_WAIT_SECONDS = 1.0
+"""A quiet plan (re-check) that has waited this long is served before busy ones: no starvation."""
 
 
 class DetectionSink(Protocol):
@@ -44,65 +50,15 @@ class DetectionSink(Protocol):
     @property
     def camera(self) -> CameraConfig: ...
 
-    def submit(self, frame: Frame, detections: Detections) -> bool: ...
+    def submit(self, frame: Frame, detections: Detections, coverage: Coverage | None = None) -> bool: ...
 
-    def has_live_tracks(self, at: float) -> bool: ...
+    def track_hints(self) -> tuple[TrackHint, ...]: ...
 
 
 class FrameSource(Protocol):
     """Where a camera's newest frame comes from (a ``LatestFrameSlot``)."""
 
     def take(self, timeout: float) -> Frame | None: ...
-
-
-class Reason(enum.StrEnum):
-    """Why a frame goes to the detector."""
-
-    FIRST = "first"
-    MOTION = "motion"
-    TRACKS = "tracks"
-    RECHECK = "recheck"
-
-
-@dataclass(frozen=True, slots=True)
-class MotionGate:
-    """Changed-pixel ratio between two downscaled, blurred grey frames."""
-
-    width: int = 64
-    height: int = 36
-    pixel_threshold: int = 18
-    min_changed_ratio: float = 0.003
-
-    def thumbnail(self, image: npt.NDArray[np.uint8]) -> GreyImage:
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        small = cv2.resize(grey, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        return np.asarray(cv2.GaussianBlur(small, (3, 3), 0), dtype=np.uint8)
-
-    def changed_ratio(self, before: GreyImage, after: GreyImage) -> float:
-        diff = cv2.absdiff(before, after)
-        return float(np.count_nonzero(diff > self.pixel_threshold)) / float(diff.size)
-
-    def moved(self, before: GreyImage, after: GreyImage) -> bool:
-        return self.changed_ratio(before, after) >= self.min_changed_ratio
-
-
-def detection_reason(
-    *, moved: bool | None, live_tracks: bool, since_last_detect: float | None, recheck_seconds: float
-) -> Reason | None:
-    """Why this frame needs the detector, or None when it can skip it.
-
-    ``moved`` is None when there is no reference frame yet; ``since_last_detect`` is None when
-    the camera was never detected.
-    """
-    if moved is None or since_last_detect is None:
-        return Reason.FIRST
-    if moved:
-        return Reason.MOTION
-    if live_tracks:
-        return Reason.TRACKS
-    if since_last_detect >= recheck_seconds:
-        return Reason.RECHECK
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,22 +74,31 @@ class CameraFeed:
 
 
 @dataclass(frozen=True, slots=True)
-class _Pending:
+class Pending:
+    """A camera's plan waiting for the detector, and since when (loop clock) the camera has waited."""
+
     feed: CameraFeed
-    frame: Frame
-    thumbnail: GreyImage
-    reason: Reason
+    plan: Plan
+    since: float
+
+    @property
+    def reason(self) -> Reason:
+        return self.plan.reason
+
+    @property
+    def frame(self) -> Frame:
+        return self.plan.frame
 
 
-@dataclass(frozen=True, slots=True)
-class _GateState:
-    taken_at: float  # loop clock when a frame was last taken from the slot
-    reference: GreyImage | None = None  # thumbnail of the last frame detected
-    detected_ts: float | None = None  # stream time of the last frame detected
+@dataclass(slots=True)
+class _CameraState:
+    planner: DetectionPlanner
+    taken_at: float = float("-inf")  # loop clock when a frame was last taken from the slot
+    pending: Pending | None = None
 
 
 class DetectorLoop:
-    """Collects frames that need detection from many cameras and runs them in batches."""
+    """Collects the plans of many cameras and runs them through one detector, busiest first."""
 
     def __init__(
         self,
@@ -143,6 +108,7 @@ class DetectorLoop:
         max_batch: int = 8,
         max_wait_seconds: float = 0.05,
         tick_seconds: float = 0.005,
+        max_quiet_wait_seconds: float = MAX_QUIET_WAIT_SECONDS,
         gate: MotionGate | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -152,10 +118,10 @@ class DetectorLoop:
         self._feeds = tuple(feeds)
         self._max_batch = max_batch
         self._max_wait = max_wait_seconds
+        self._max_quiet_wait = max_quiet_wait_seconds
         self._tick = tick_seconds
-        self._gate = gate or MotionGate()
         self._clock = clock
-        self._state: dict[str, _GateState] = {f.camera.id: _GateState(float("-inf")) for f in self._feeds}
+        self._state = {f.camera.id: _CameraState(DetectionPlanner(f.camera, gate)) for f in self._feeds}
         self._rotation = 0
         self.frames_detected = 0
         self.batches = 0
@@ -165,7 +131,7 @@ class DetectorLoop:
         return tuple(f.camera.id for f in self._feeds)
 
     def run(self, stop_event: threading.Event) -> None:
-        """Thread body: batch, detect, hand out, until ``stop_event`` is set."""
+        """Thread body: plan, batch, detect, hand out, until ``stop_event`` is set."""
         logger.info("detector %s: serving cameras %s", self._detector.name, ", ".join(self.camera_ids))
         while not stop_event.wait(0):
             try:
@@ -184,121 +150,100 @@ class DetectorLoop:
 
     # -- choosing frames --------------------------------------------------------------------
 
-    def collect(self, stop_event: threading.Event) -> list[_Pending]:
-        """Frames that need the detector: at most one per camera and ``max_batch`` in all.
+    def collect(self, stop_event: threading.Event) -> list[Pending]:
+        """The plans to run next: at most one per camera and ``max_batch`` in all, busiest first.
 
-        Waits (in ``tick_seconds`` steps) until at least one frame is found, then at most
-        ``max_wait_seconds`` more for other cameras, or until the stop event is set.
+        Waits (in ``tick_seconds`` steps) until at least one plan is pending, then at most
+        ``max_wait_seconds`` more for other cameras, or until the stop event is set. Hold plans
+        (no detector) are handed to their workers on the way.
         """
-        batch: list[_Pending] = []
         first_at: float | None = None
         while True:
-            self._poll(batch)
-            if batch and first_at is None:
+            self._poll()
+            waiting = [s.pending for s in self._state.values() if s.pending is not None]
+            if waiting and first_at is None:
                 first_at = self._clock()
-            if len(batch) >= min(self._max_batch, len(self._feeds)):
-                return batch
+            if len(waiting) >= min(self._max_batch, len(self._feeds)):
+                return self._select(waiting)
             if first_at is not None and self._clock() - first_at >= self._max_wait:
-                return batch
+                return self._select(waiting)
             if stop_event.wait(self._tick):
-                return batch
+                return self._select(waiting)
 
-    def _poll(self, batch: list[_Pending]) -> None:
-        in_batch = {p.feed.camera.id for p in batch}
+    def _select(self, waiting: list[Pending]) -> list[Pending]:
+        now = self._clock()
+
+        def order(p: Pending) -> tuple[int, float]:
+            urgent = p.reason.busy or now - p.since >= self._max_quiet_wait
+            return (0 if urgent else 1, p.since)
+
+        chosen = sorted(waiting, key=order)[: self._max_batch]
+        for p in chosen:
+            self._state[p.feed.camera.id].pending = None
+        return chosen
+
+    def _poll(self) -> None:
         n = len(self._feeds)
         for k in range(n):
-            feed = self._feeds[(self._rotation + k) % n]
-            if len(batch) >= self._max_batch:
-                break
-            if feed.camera.id in in_batch:
-                continue
-            pending = self._take_guarded(feed)
-            if pending is not None:
-                batch.append(pending)
-                in_batch.add(feed.camera.id)
+            self._take_guarded(self._feeds[(self._rotation + k) % n])
         self._rotation = (self._rotation + 1) % max(n, 1)
 
-    def _take_guarded(self, feed: CameraFeed) -> _Pending | None:
+    def _take_guarded(self, feed: CameraFeed) -> None:
         """``_take``, but a failure on one camera's frame skips that frame, not every camera."""
         try:
-            return self._take(feed)
+            self._take(feed)
         except Exception:
             camera_id = feed.camera.id
             logger.exception("camera %s: frame could not be prepared for the detector; skipped", camera_id)
             metrics.PIPELINE_ERRORS.labels(camera=camera_id, stage="gate").inc()
-            state = self._state[camera_id]  # count the failed frame against the fps cap: no log flood
-            self._state[camera_id] = _GateState(self._clock(), state.reference, state.detected_ts)
-            return None
+            self._state[camera_id].taken_at = self._clock()  # counted against the fps cap: no log flood
 
-    def _take(self, feed: CameraFeed) -> _Pending | None:
+    def _take(self, feed: CameraFeed) -> None:
         camera = feed.camera
         state = self._state[camera.id]
         now = self._clock()
         if now - state.taken_at < 1.0 / camera.detect.fps:
-            return None
+            return
         frame = feed.source.take(0.0)
         if frame is None:
-            return None
-        self._state[camera.id] = _GateState(now, state.reference, state.detected_ts)
-        thumb = self._gate.thumbnail(frame.image)
-        reference = state.reference
-        comparable = reference is not None and reference.shape == thumb.shape
-        moved = self._gate.moved(reference, thumb) if reference is not None and comparable else None
-        since = None if state.detected_ts is None else frame.timestamp - state.detected_ts
-        if since is not None and since < 0:
-            since = None  # the stream restarted (file looped, camera reconnected)
-        reason = detection_reason(
-            moved=moved,
-            live_tracks=feed.sink.has_live_tracks(frame.timestamp),
-            since_last_detect=since,
-            recheck_seconds=camera.detect.recheck_seconds,
-        )
-        if reason is None:
+            return
+        state.taken_at = now
+        plan = state.planner.plan(frame, feed.sink.track_hints())
+        if plan is None:
             metrics.DETECTOR_SKIPPED.labels(camera=camera.id).inc()
-            return None
-        logger.debug("camera %s: frame %d to the detector (%s)", camera.id, frame.index, reason)
-        return _Pending(feed, frame, thumb, reason)
+            return
+        if not plan.runs_detector:
+            self._hand_out(feed, plan, Detections.empty())
+            return
+        since = state.pending.since if state.pending is not None else now
+        if state.pending is not None:
+            logger.debug("camera %s: frame %d replaces a waiting one", camera.id, frame.index)
+        state.pending = Pending(feed, plan, since)
 
     # -- running the detector ---------------------------------------------------------------
 
-    def detect(self, batch: Sequence[_Pending]) -> None:
-        """Run the detector on ``batch`` (grouped by input size) and hand out the results."""
-        groups: dict[int, list[_Pending]] = {}
-        for pending in batch:
-            groups.setdefault(pending.feed.camera.detect.imgsz, []).append(pending)
-        for imgsz, group in sorted(groups.items()):
-            results = self._run_group(imgsz, group)
-            if results is None:
-                continue
-            for pending, dets in zip(group, results, strict=True):
-                cam = pending.feed.camera.id
-                state = self._state[cam]
-                self._state[cam] = _GateState(state.taken_at, pending.thumbnail, pending.frame.timestamp)
-                pending.feed.sink.submit(pending.frame, dets)
-
-    def _run_group(self, imgsz: int, group: list[_Pending]) -> list[Detections] | None:
-        cameras = [p.feed.camera for p in group]
-        classes = tuple(sorted({c for cam in cameras for c in cam.detect.classes}))
-        confidence = min(cam.detect.confidence for cam in cameras)
-        images = [p.frame.image for p in group]
+    def detect(self, batch: Sequence[Pending]) -> None:
+        """Run the detector on ``batch`` and hand out the results."""
+        if not batch:
+            return
+        now = self._clock()
         try:
-            results = self._detector.detect(images, imgsz=imgsz, confidence=confidence, classes=classes)
+            results = run_plans(self._detector, [p.plan for p in batch])
         except Exception:
-            logger.exception(
-                "detector %s failed on cameras %s", self._detector.name, ", ".join(c.id for c in cameras)
-            )
-            for camera in cameras:
-                metrics.PIPELINE_ERRORS.labels(camera=camera.id, stage="detect").inc()
-            return None
-        if len(results) != len(group):
-            logger.error(
-                "detector %s returned %d results for %d images (cameras %s)",
-                self._detector.name,
-                len(results),
-                len(group),
-                ", ".join(c.id for c in cameras),
-            )
-            return None
-        self.frames_detected += len(group)
+            cameras = [p.feed.camera.id for p in batch]
+            logger.exception("detector %s failed on cameras %s", self._detector.name, ", ".join(cameras))
+            for camera_id in cameras:
+                metrics.PIPELINE_ERRORS.labels(camera=camera_id, stage="detect").inc()
+            return
+        self.frames_detected += len(batch)
         self.batches += 1
-        return results
+        for pending, dets in zip(batch, results, strict=True):
+            priority = "busy" if pending.reason.busy else "quiet"
+            metrics.DETECTOR_WAIT.labels(priority=priority).observe(max(now - pending.since, 0.0))
+            self._hand_out(pending.feed, pending.plan, dets)
+
+    def _hand_out(self, feed: CameraFeed, plan: Plan, dets: Detections) -> None:
+        self._state[feed.camera.id].planner.done(plan)
+        metrics.DETECTOR_FRAMES.labels(camera=feed.camera.id, reason=plan.reason.value).inc()
+        logger.debug("camera %s: frame %d handed on (%s)", feed.camera.id, plan.frame.index, plan.reason)
+        feed.sink.submit(plan.frame, dets, plan.coverage)

@@ -1,8 +1,13 @@
-"""``ioc replay``: the camera worker on a recorded file, in video time.
+"""``ioc replay``: the camera's pipeline on a recorded file, in video time.
 
-Every frame goes through the detector (no motion gate, no drops), so the same file and config
-give byte-identical events. Each Alert carries ``source_time_s``, the file time of the frame that
-produced it; ``wall_time`` is ``--start-time`` plus that. Open alerts are ended at end of file.
+It runs the same detection strategy as a live camera: frames are offered at ``detect.fps`` of video
+time, the camera's ``DetectionPlanner`` decides what the detector looks at (motion and track
+regions, stationary re-checks, full-frame re-checks, holds) and ``execute.run_plans`` runs it, so
+a dry run on footage predicts what the wall will show. Nothing depends on the wall clock or on
+machine speed (a live camera under load may also lose frames; a replay never does), so the same
+file and config give byte-identical events. Each Alert carries ``source_time_s``, the file time of
+the frame that produced it; ``wall_time`` is ``--start-time`` plus that. Open alerts are ended at
+end of file.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from ioc.detect.base import Detector
 from ioc.events.snapshot import SnapshotWriter
 from ioc.ingest.sources import FileInfo, SourceError, iter_file_frames
 from ioc.messages import Alert, AlertState
+from ioc.pipeline.execute import run_plans
+from ioc.pipeline.planner import DetectionPlanner
 from ioc.pipeline.progress import Progress
 from ioc.pipeline.worker import CameraWorker
 from ioc.types import Frame
@@ -51,19 +58,37 @@ def replay(
         camera,
         publish=lambda _alert: None,
         snapshots=snapshots,
-        frame_rate=frame_rate,
+        frame_rate=min(frame_rate, camera.detect.fps),
         stamp_source_time=True,
         tz=tz,
     )
-    detect = camera.detect
+    planner = DetectionPlanner(camera)
+    offer = _Pacer(camera.detect.fps)
     for frame in iter_file_frames(source, start_time, camera_id=camera.id):
-        dets = detector.detect(
-            [frame.image], imgsz=detect.imgsz, confidence=detect.confidence, classes=detect.classes
-        )
-        yield from worker.process(frame, dets[0])
+        if offer.due(frame.timestamp):
+            plan = planner.plan(frame, worker.track_hints())
+            if plan is not None:
+                dets = run_plans(detector, [plan])[0]
+                planner.done(plan)
+                yield from worker.process(frame, dets, plan.coverage)
         if on_frame is not None:
             on_frame(frame)
     yield from worker.flush()
+
+
+class _Pacer:
+    """Offers frames to the planner at most ``fps`` times per second of video time (as the live loop
+    takes them from a camera's slot), restarting when video time goes back."""
+
+    def __init__(self, fps: float) -> None:
+        self._interval = 1.0 / fps
+        self._next: float | None = None
+
+    def due(self, timestamp: float) -> bool:
+        if self._next is not None and self._next - self._interval <= timestamp < self._next - 1e-6:
+            return False
+        self._next = timestamp + self._interval
+        return True
 
 
 @dataclass(slots=True)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from ioc.bus.base import Message
 from ioc.config.models import CameraConfig, DetectConfig, IocConfig
 from ioc.detect.base import Detector
+from ioc.detect.batch_policy import detector_device, plan_batch
 from ioc.events.snapshot import SnapshotWriter
 from ioc.ingest.reader import CameraReader
 from ioc.ingest.reasons import Reason
@@ -221,7 +222,12 @@ class Engine:
         for key, detector in sorted(self._detectors.items()):
             cameras = [c for c in self._cameras if _DetectorKey.of(c) == key]
             feeds = [CameraFeed(self._slots[c.id], self._workers[c.id]) for c in cameras]
-            loop = DetectorLoop(detector, feeds, max_batch=self._settings.detect_max_batch)
+            imgsz = max(c.detect.imgsz for c in cameras)
+            plan = plan_batch(self._settings, detector_device(detector), imgsz)
+            logger.info("detector %s: batches of up to %d (%s)", key.model, plan.max_batch, plan.reason)
+            loop = DetectorLoop(
+                detector, feeds, max_batch=plan.max_batch, max_wait_seconds=plan.max_wait_seconds
+            )
             name = f"ioc-detect-{key.model}-iou{key.iou:g}"
             runners.append((name, threading.Thread(target=loop.run, args=(stop,), name=name, daemon=True)))
         self._launch("detectors", stop, runners)

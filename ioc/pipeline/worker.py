@@ -23,10 +23,10 @@ from ioc import metrics
 from ioc.config.models import CameraConfig
 from ioc.events.lifecycle import AlertLifecycle
 from ioc.events.snapshot import SnapshotWriter, annotate
-from ioc.messages import Alert
+from ioc.messages import Alert, AlertState
 from ioc.rules.engine import RuleEngine
 from ioc.track.tracker import Tracker
-from ioc.types import Detections, Frame
+from ioc.types import Coverage, Detections, Frame, TrackHint
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class DetectedFrame:
 
     frame: Frame
     detections: Detections
+    coverage: Coverage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,6 @@ class CameraWorker:
         self._queue: queue.Queue[DetectedFrame] = queue.Queue(maxsize=queue_size)
         self._dropped = 0
         self._processed = 0
-        self._live_until = float("-inf")
         self._latest: DetectedFrame | None = None
         self._clock = clock
         self._latest_at = float("-inf")  # clock reading when ``_latest`` was processed
@@ -108,6 +108,9 @@ class CameraWorker:
         self._processed_metric = metrics.FRAMES_PROCESSED.labels(camera=camera.id)
         self._dropped_metric = metrics.WORKER_DROPPED.labels(camera=camera.id)
         self._errors_metric = metrics.PIPELINE_ERRORS.labels(camera=camera.id, stage="worker")
+        self._stationary_metric = metrics.STATIONARY_OBJECTS.labels(camera=camera.id)
+        self._tracked_metric = metrics.TRACKED_OBJECTS.labels(camera=camera.id)
+        self._continued_metric = metrics.IDS_CONTINUED.labels(camera=camera.id)
 
     @classmethod
     def build(
@@ -131,7 +134,7 @@ class CameraWorker:
             tz = snapshots.tz if snapshots is not None else UTC
         return cls(
             camera,
-            tracker=Tracker(camera.track, rate),
+            tracker=Tracker(camera.track, rate, camera.detect.stationary_seconds),
             rules=RuleEngine(camera, tz),
             lifecycle=AlertLifecycle(camera, snapshots),
             publish=publish,
@@ -156,28 +159,40 @@ class CameraWorker:
     def processed(self) -> int:
         return self._processed
 
-    def has_live_tracks(self, at: float) -> bool:
-        """True while a track seen recently may still be alive at stream time ``at``."""
-        return at < self._live_until
+    def track_hints(self) -> tuple[TrackHint, ...]:
+        """The objects this camera tracks, for the detection planner (safe to read from any thread)."""
+        return self._tracker.hints()
 
     # -- the owner thread -------------------------------------------------------------------
 
-    def process(self, frame: Frame, detections: Detections) -> list[Alert]:
-        """Run one detected frame through track → rules → events; publish and return its alerts."""
+    def process(self, frame: Frame, detections: Detections, coverage: Coverage | None = None) -> list[Alert]:
+        """Run one handed-on frame through track → rules → events; publish and return its alerts.
+
+        ``coverage`` is what the detector examined (default: the whole frame); stationary objects
+        outside it are held by the tracker.
+        """
         mine = camera_filter(self._camera, detections)
+        continued = self._tracker.continued
         with metrics.STAGE_SECONDS.labels(stage="track").time():
-            tracked = self._tracker.update(mine, frame)
+            tracked = self._tracker.update(mine, frame, coverage)
+        self._track_metrics(continued)
         with metrics.STAGE_SECONDS.labels(stage="rules").time():
             hits = self._rules.evaluate(tracked, frame.timestamp, frame.wall_time)
         with metrics.STAGE_SECONDS.labels(stage="events").time():
             alerts = self._lifecycle.step(hits, frame, tracked)
-        if np.any(tracked.tracker_id >= 0):
-            self._live_until = frame.timestamp + self._camera.track.lost_track_seconds
         self._latest = DetectedFrame(frame, tracked)
         self._latest_at = self._clock()
         self._processed += 1
         self._processed_metric.inc()
         return self._emit(alerts, frame)
+
+    def _track_metrics(self, continued_before: int) -> None:
+        hints = self._tracker.hints()
+        self._tracked_metric.set(sum(1 for h in hints if not h.lost))
+        self._stationary_metric.set(sum(1 for h in hints if h.stationary and not h.lost))
+        mended = self._tracker.continued - continued_before
+        if mended:
+            self._continued_metric.inc(mended)
 
     def flush(self) -> list[Alert]:
         """End every open alert at the last processed frame (shutdown, end of file)."""
@@ -213,14 +228,17 @@ class CameraWorker:
                 self._publish(alert)
             except Exception:
                 logger.exception("camera %s: publishing alert %s failed", self.camera_id, alert.id)
+                continue
+            if not self._stamp_source_time and alert.state is AlertState.START:
+                metrics.FRAME_TO_ALERT.observe(max(time.time() - frame.wall_time, 0.0))
         return alerts
 
     # -- the queue between the detector loop and the owner thread ---------------------------
 
-    def submit(self, frame: Frame, detections: Detections) -> bool:
+    def submit(self, frame: Frame, detections: Detections, coverage: Coverage | None = None) -> bool:
         """Queue a detected frame for the owner thread. Never blocks; a full queue drops (counted)."""
         try:
-            self._queue.put_nowait(DetectedFrame(frame, detections))
+            self._queue.put_nowait(DetectedFrame(frame, detections, coverage))
         except queue.Full:
             self._dropped += 1
             self._dropped_metric.inc()
@@ -236,7 +254,7 @@ class CameraWorker:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return done
-            self.process(item.frame, item.detections)
+            self.process(item.frame, item.detections, item.coverage)
             done += 1
 
     def run(self, stop_event: threading.Event, poll_seconds: float = 0.1) -> None:
@@ -249,7 +267,7 @@ class CameraWorker:
                 self._expire_idle_guarded()
                 continue
             try:
-                self.process(item.frame, item.detections)
+                self.process(item.frame, item.detections, item.coverage)
             except Exception:
                 logger.exception("camera %s: frame %d failed in the worker", self.camera_id, item.frame.index)
                 self._errors_metric.inc()

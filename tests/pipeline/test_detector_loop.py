@@ -11,7 +11,7 @@ import pytest
 
 from ioc import metrics
 from ioc.ingest.slot import LatestFrameSlot
-from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop, MotionGate, Reason, detection_reason
+from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop, MotionGate, Reason
 from ioc.pipeline.worker import CameraWorker
 from tests.factories import BlobDetector, make_camera, make_detections, make_frame
 
@@ -41,22 +41,6 @@ def _scene(box: tuple[int, int, int, int] | None, *, noise: int = 0, seed: int =
 def test_motion_gate(before: np.ndarray[Any, Any], after: np.ndarray[Any, Any], moved: bool) -> None:
     gate = MotionGate()
     assert gate.moved(gate.thumbnail(before), gate.thumbnail(after)) is moved
-
-
-@pytest.mark.parametrize(
-    ("moved", "live", "since", "reason"),
-    [
-        (None, False, None, Reason.FIRST),
-        (True, False, None, Reason.FIRST),
-        (True, False, 0.2, Reason.MOTION),
-        (False, True, 0.2, Reason.TRACKS),
-        (False, False, 2.0, Reason.RECHECK),
-        (False, False, 1.9, None),
-    ],
-)
-def test_detection_reason(moved: bool | None, live: bool, since: float | None, reason: Reason | None) -> None:
-    got = detection_reason(moved=moved, live_tracks=live, since_last_detect=since, recheck_seconds=2.0)
-    assert got is reason
 
 
 class _Clock:
@@ -148,7 +132,7 @@ def test_live_tracks_keep_a_still_object_detected() -> None:
         assert batch[0].reason is (Reason.FIRST if k == 0 else Reason.TRACKS)
         loop.detect(batch)
         assert worker.drain() == 1  # the owner thread's job, done inline here
-    assert worker.has_live_tracks(0.7)
+    assert [h.lost for h in worker.track_hints()] == [False]
 
 
 def test_fps_cap_leaves_frames_in_the_slot() -> None:
