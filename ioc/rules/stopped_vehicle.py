@@ -9,9 +9,10 @@ Per track, exactly:
 1. Until the trail spans ``WINDOW_SECONDS`` the speed is unknown and the state is kept.
 2. Hysteresis. A moving track becomes *stopped* when its speed is below ``max_speed``; its
    stop is dated from the start of that window (it was already still then). A stopped track
-   moves again only when its speed exceeds ``MOVE_FACTOR`` × ``max_speed``, so detector jitter
-   on a parked car does not restart the clock. A vehicle that stops, goes and stops again gets a
-   fresh clock for the second stop.
+   moves again only when its speed has stayed above ``MOVE_FACTOR`` × ``max_speed`` on every
+   measurement for at least ``MOVE_CONFIRM_SECONDS``, so detector jitter, or one bad box (a
+   crop cutting the vehicle, an occluding bus), on a parked car does not restart the clock. A
+   vehicle that stops, goes and stops again gets a fresh clock for the second stop.
 3. Hits. Every frame a stopped track's anchor is inside the zone and it has been stopped at
    least ``min_stopped_seconds``, a STATE hit with ``value`` = seconds stopped (unit ``s``).
 4. Memory: a track unseen longer than ``track.lost_track_seconds`` + ``PRUNE_MARGIN_SECONDS``
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 WINDOW_SECONDS = 1.0
 MOVE_FACTOR = 1.5
+MOVE_CONFIRM_SECONDS = 0.5
 DEFAULT_MAX_SPEED = 0.01
 DEFAULT_MAX_KMH = 3.0
 
@@ -63,6 +65,19 @@ class StoppedVehicleRule(OptionalZoneRuleBase):
 @dataclass(slots=True)
 class _State:
     stopped_since: float | None = None
+    moving_since: float | None = None  # a stopped track first measured fast at this time
+
+    def observe(self, speed: float, window_start: float, now: float, max_speed: float) -> None:
+        if self.stopped_since is None:
+            if speed < max_speed:
+                self.stopped_since = window_start
+            return
+        if speed <= max_speed * MOVE_FACTOR:
+            self.moving_since = None
+            return
+        self.moving_since = now if self.moving_since is None else self.moving_since
+        if now - self.moving_since + TIME_EPSILON >= MOVE_CONFIRM_SECONDS:
+            self.stopped_since = self.moving_since = None
 
 
 class StoppedVehicle:
@@ -120,10 +135,7 @@ class StoppedVehicle:
         if measured is None:
             return state.stopped_since
         value, start = measured
-        if state.stopped_since is None and value < self._max_speed:
-            state.stopped_since = start.t
-        elif state.stopped_since is not None and value > self._max_speed * MOVE_FACTOR:
-            state.stopped_since = None
+        state.observe(value, start.t, timestamp, self._max_speed)
         return state.stopped_since
 
 

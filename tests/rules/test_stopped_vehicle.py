@@ -71,8 +71,28 @@ def test_stopped_vehicle_first_hit(steps: list[Step], expected_first: tuple[floa
 def test_hits_every_frame_until_it_leaves() -> None:
     steps = arrive_and_stop(until=6.0) + moving(6.2, 8.0, 0.2, (0.5, 0.5), (0.2, 0))
     hits = run_path(engine(), steps, class_name="car")
-    # 6.2 is the first frame of the new path, still at the stop point; by 6.4 it has moved on
-    assert [round(h.timestamp, 1) for h in hits] == [5.0, 5.2, 5.4, 5.6, 5.8, 6.0, 6.2]
+    # 6.2 is the first frame of the new path, still at the stop point; it is measured fast from
+    # 6.4 on, which is confirmed (MOVE_CONFIRM_SECONDS = 0.5) at 7.0
+    assert [round(h.timestamp, 1) for h in hits] == [5.0, 5.2, 5.4, 5.6, 5.8, 6.0, 6.2, 6.4, 6.6, 6.8]
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected_first"),
+    [
+        pytest.param([4.0], (5.0, 3.0), id="one-bad-box"),
+        pytest.param([4.0, 4.2], (5.0, 3.0), id="two-bad-boxes-0.2s-apart"),
+        pytest.param([round(4.0 + 0.2 * i, 1) for i in range(26)], (7.0, 3.0), id="moved-and-stopped-again"),
+    ],
+)
+def test_a_bad_box_on_a_parked_car_keeps_the_clock(
+    bad: list[float], expected_first: tuple[float, float]
+) -> None:
+    """A crop cutting the vehicle or a bus passing in front shifts a box by 0.09: not a departure
+    unless the shift lasts (then the vehicle moved, and its new stop has a new clock)."""
+    shifted = {t: (p[0] + 0.09, p[1]) for t, p in arrive_and_stop(until=9.0) if p is not None and t in bad}
+    steps = [(t, shifted.get(t, p)) for t, p in arrive_and_stop(until=9.0)]
+    hits = run_path(engine(), steps, class_name="car")
+    assert (hits[0].timestamp, hits[0].value) == tuple(pytest.approx(v) for v in expected_first)
 
 
 @pytest.mark.parametrize(
