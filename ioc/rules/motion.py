@@ -116,3 +116,28 @@ class Ground:
         newest = trail.newest
         metres = math.dist(self.metres(start.point), self.metres(newest.point))
         return metres / (newest.t - start.t) * 3.6, start
+
+
+class Persistent:
+    """Whether a condition has held on every measurement for at least ``seconds`` of stream time.
+
+    ``update(True, t)`` starts the clock at the first ``True``; any ``False`` resets it. One bad
+    box (a crop cutting the object, a bus passing in front) then cannot raise an alert by itself.
+    """
+
+    __slots__ = ("_seconds", "_since")
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._since: float | None = None
+
+    def update(self, condition: bool, now: float) -> bool:
+        if not condition:
+            self._since = None
+            return False
+        self._since = now if self._since is None else self._since
+        return now - self._since + 1e-6 >= self._seconds
+
+    @property
+    def since(self) -> float | None:
+        return self._since

@@ -6,8 +6,9 @@ Needs the camera's ``calibration`` (``ioc check`` refuses a speeding rule withou
    ground distance between the current anchor and the newest anchor at least ``WINDOW_SECONDS``
    older, over the stream time between them (smoothed over ≥ 1 s of travel; no frame counts).
    Until the trail spans the window the speed is unknown and the state is kept.
-2. Hysteresis. A track starts speeding when its speed exceeds ``max_kmh`` and stops only when it
-   falls below ``max_kmh`` − max(``HYSTERESIS_KMH``, ``HYSTERESIS_FRACTION`` × ``max_kmh``).
+2. Hysteresis. A track starts speeding when its speed has exceeded ``max_kmh`` on every
+   measurement for at least ``CONFIRM_SECONDS`` (one bad box cannot make a speed), and stops only
+   when it falls below ``max_kmh`` − max(``HYSTERESIS_KMH``, ``HYSTERESIS_FRACTION`` × ``max_kmh``).
 3. Hits. Every frame a speeding track's anchor is inside the zone, a STATE hit whose ``value``
    is the measured speed in km/h (one decimal). The alert's start carries the speed measured when
    it started; updates carry later measurements.
@@ -17,7 +18,7 @@ Needs the camera's ``calibration`` (``ioc check`` refuses a speeding rule withou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
@@ -26,7 +27,7 @@ from ioc.config.rule_base import OptionalZoneRuleBase
 from ioc.messages import LocalizedText
 from ioc.rules.base import PRUNE_MARGIN_SECONDS, TrackRow, eligible, inside_zone, rows, state_hit
 from ioc.rules.family import RuleFamily, Subject
-from ioc.rules.motion import Ground, Trails
+from ioc.rules.motion import Ground, Persistent, Trails
 from ioc.types import Detections, RuleHit
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 WINDOW_SECONDS = 1.0
 HYSTERESIS_KMH = 2.0
 HYSTERESIS_FRACTION = 0.05
+CONFIRM_SECONDS = 0.5
 
 
 class SpeedingRule(OptionalZoneRuleBase):
@@ -51,6 +53,7 @@ class SpeedingRule(OptionalZoneRuleBase):
 class _State:
     speeding: bool = False
     kmh: float | None = None
+    over: Persistent = field(default_factory=lambda: Persistent(CONFIRM_SECONDS))
 
 
 class Speeding:
@@ -100,7 +103,8 @@ class Speeding:
         if measured is None:
             return state
         state.kmh = measured[0]
-        if not state.speeding and state.kmh > self._rule.max_kmh:
+        over = state.over.update(state.kmh > self._rule.max_kmh, timestamp)
+        if not state.speeding and over:
             state.speeding = True
         elif state.speeding and state.kmh < self._release:
             state.speeding = False

@@ -21,7 +21,7 @@ Per track, exactly:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
@@ -38,7 +38,7 @@ from ioc.rules.base import (
     state_hit,
 )
 from ioc.rules.family import RuleFamily, Subject, seconds
-from ioc.rules.motion import Ground, Sample, Trail, Trails, speed
+from ioc.rules.motion import Ground, Persistent, Sample, Trail, Trails, speed
 from ioc.types import Detections, RuleHit
 
 if TYPE_CHECKING:
@@ -65,19 +65,16 @@ class StoppedVehicleRule(OptionalZoneRuleBase):
 @dataclass(slots=True)
 class _State:
     stopped_since: float | None = None
-    moving_since: float | None = None  # a stopped track first measured fast at this time
+    moving: Persistent = field(default_factory=lambda: Persistent(MOVE_CONFIRM_SECONDS))
 
     def observe(self, speed: float, window_start: float, now: float, max_speed: float) -> None:
         if self.stopped_since is None:
             if speed < max_speed:
                 self.stopped_since = window_start
             return
-        if speed <= max_speed * MOVE_FACTOR:
-            self.moving_since = None
-            return
-        self.moving_since = now if self.moving_since is None else self.moving_since
-        if now - self.moving_since + TIME_EPSILON >= MOVE_CONFIRM_SECONDS:
-            self.stopped_since = self.moving_since = None
+        if self.moving.update(speed > max_speed * MOVE_FACTOR, now):
+            self.stopped_since = None
+            self.moving.update(False, now)
 
 
 class StoppedVehicle:

@@ -9,11 +9,12 @@ Per track, exactly:
    heading is the vector from the newest anchor at least ``min_distance`` back along the trail to
    the current anchor; until the track has moved that far it has no heading and keeps its state
    (a car waiting at a light is neither right nor wrong).
-2. Hysteresis. A track turns *wrong* when its heading is more than ``max_angle_deg`` off the
-   allowed direction, and turns back only when it is less than ``max_angle_deg`` −
+2. Hysteresis. A track turns *wrong* when its heading has been more than ``max_angle_deg`` off
+   the allowed direction on every measurement for at least ``CONFIRM_SECONDS`` (one bad box
+   cannot reverse a heading), and turns back only when it is less than ``max_angle_deg`` −
    ``HYSTERESIS_DEG`` off, so a heading wobbling around the limit does not flap.
 3. Hits. Every frame a wrong track's anchor is inside the zone yields a STATE hit whose
-   ``value`` is the seconds since it turned wrong (unit ``s``).
+   ``value`` is the seconds since its heading first went wrong (unit ``s``).
 4. Memory. A track unseen for ``track.lost_track_seconds`` + ``PRUNE_MARGIN_SECONDS`` is
    forgotten; a shorter gap (flicker, a dropped frame) keeps trail and state.
 """
@@ -21,7 +22,7 @@ Per track, exactly:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
@@ -31,7 +32,7 @@ from ioc.geometry import Point
 from ioc.messages import LocalizedText
 from ioc.rules.base import PRUNE_MARGIN_SECONDS, eligible, inside_zone, rows, state_hit
 from ioc.rules.family import RuleFamily, Subject, seconds
-from ioc.rules.motion import Trails, back_by_distance
+from ioc.rules.motion import Persistent, Trails, back_by_distance
 from ioc.types import Detections, RuleHit
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 TRAIL_SECONDS = 10.0
 HYSTERESIS_DEG = 10.0
+CONFIRM_SECONDS = 0.5
 
 
 class WrongWayRule(OptionalZoneRuleBase):
@@ -66,6 +68,7 @@ def angle_deg(a: Point, b: Point) -> float:
 @dataclass(slots=True)
 class _State:
     wrong_since: float | None = None
+    against: Persistent = field(default_factory=lambda: Persistent(CONFIRM_SECONDS))
 
 
 class WrongWay:
@@ -111,8 +114,9 @@ class WrongWay:
             return state
         heading = (anchor[0] - start.point[0], anchor[1] - start.point[1])
         off = angle_deg(heading, self._allowed)
-        if state.wrong_since is None and off > self._rule.max_angle_deg:
-            state.wrong_since = timestamp
+        against = state.against.update(off > self._rule.max_angle_deg, timestamp)
+        if state.wrong_since is None and against:
+            state.wrong_since = state.against.since
         elif state.wrong_since is not None and off < self._rule.max_angle_deg - HYSTERESIS_DEG:
             state.wrong_since = None
         return state

@@ -25,22 +25,37 @@ def first_hit(steps: list[Step], **rule: object) -> tuple[float, float] | None:
     ("steps", "expected"),
     [
         pytest.param(moving(0, 4, 0.2, (0.5, 0.2), (0, 0.1)), None, id="right-way"),
-        pytest.param(moving(0, 4, 0.2, (0.5, 0.8), (0, -0.1)), (0.4, 0.0), id="wrong-way-after-min-distance"),
+        pytest.param(moving(0, 4, 0.2, (0.5, 0.8), (0, -0.1)), (1.0, 0.6), id="wrong-way-confirmed"),
         pytest.param(
             moving(0, 4, 0.2, (0.5, 0.8), (0, -0.1), missing=(0.2, 0.4, 0.6)),
-            (0.8, 0.0),
+            (1.4, 0.6),
             id="flicker-at-start",
         ),
         pytest.param(
-            [(0.0, (0.5, 0.8)), (0.13, (0.5, 0.787)), (0.7, (0.5, 0.73)), (0.71, (0.5, 0.729))],
-            (0.7, 0.0),
+            [
+                (0.0, (0.5, 0.8)),
+                (0.13, (0.5, 0.787)),
+                (0.7, (0.5, 0.73)),
+                (0.71, (0.5, 0.729)),
+                (1.25, (0.5, 0.675)),
+            ],
+            (1.25, 0.55),
             id="irregular-frames",
         ),
         pytest.param(still(0, 10, 0.2, (0.5, 0.5), jitter=0.008), None, id="waiting-car-jitter"),
         pytest.param(moving(0, 4, 0.2, (0.2, 0.5), (0.1, 0.0)), None, id="crossing-at-90-is-allowed"),
-        pytest.param(moving(0, 4, 0.2, (0.2, 0.5), (0.1, -0.02)), (0.4, 0.0), id="a-little-uphill-is-wrong"),
+        pytest.param(moving(0, 4, 0.2, (0.2, 0.5), (0.1, -0.02)), (1.0, 0.6), id="a-little-uphill-is-wrong"),
         pytest.param(
             moving(0, 4, 0.2, (0.5, 0.8), (0, -0.005)), None, id="slower-than-min-distance-in-trail"
+        ),
+        pytest.param(
+            [
+                *moving(0, 1.0, 0.2, (0.5, 0.2), (0, 0.1)),
+                (1.2, (0.5, 0.2)),
+                *moving(1.4, 3, 0.2, (0.5, 0.34), (0, 0.1)),
+            ],
+            None,
+            id="one-bad-box-backwards",
         ),
     ],
 )
