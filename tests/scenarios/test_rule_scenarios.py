@@ -28,6 +28,7 @@ from tests.scenarios.traffic import (
     SQUARE,
     STOP,
     STOP_AT,
+    count_inside,
     crowd_span,
     polygon_yaml,
 )
@@ -122,8 +123,13 @@ def test_stopped_bus_in_no_stopping_zone(models_dir: Path, tmp_path: Path) -> No
     assert end["value"] == pytest.approx(GO_AT - STOP_AT, abs=1.5)  # stopped ~20 s when it drove off
 
 
-def test_crowd_forms_and_disperses(models_dir: Path, tmp_path: Path) -> None:
-    alerts = _replay(tmp_path, CROWD, "crowd")
+@pytest.fixture(scope="module")
+def crowd(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    return _replay(tmp_path_factory.mktemp("crowd"), CROWD, "crowd")
+
+
+def test_crowd_forms_and_disperses(crowd: list[dict[str, Any]]) -> None:
+    alerts = crowd
     first, last = crowd_span(CROWD, SQUARE, MIN_CROWD)
     (start,) = _of(alerts, "crowd", "start")
     assert start["source_time_s"] == pytest.approx(first + CROWD_SECONDS, abs=1.0)
@@ -134,3 +140,13 @@ def test_crowd_forms_and_disperses(models_dir: Path, tmp_path: Path) -> None:
     # lost_track_seconds more (documented), and detection lags the script by a frame or two
     assert last - 0.5 <= last_hit <= last + LOST_TRACK_SECONDS + 1.0
     assert all(m["value"] >= MIN_CROWD for m in [*_of(alerts, "crowd", "update"), end])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 6 tracker: people who stood still and walk away stay held as stationary objects "
+    "at their old places (even through full-frame re-checks) beside their new ids: 9 counted for 6",
+)
+def test_crowd_count_never_exceeds_the_people_there(crowd: list[dict[str, Any]]) -> None:
+    peak = max(count_inside(CROWD, SQUARE, t) for t in CROWD.times())
+    assert max(a["value"] for a in _of(crowd, "crowd", "start") + _of(crowd, "crowd", "update")) <= peak
