@@ -214,7 +214,7 @@ class CameraConfig(Strict):
         None, description="Ground-plane homography for speeds in km/h (needed by speeding)"
     )
     masks: tuple[Zone, ...] = Field(
-        (), description="Polygons whose detections (by anchor) are ignored by every rule"
+        (), description="Polygons whose detections (by anchor) are ignored everywhere"
     )
     zones: tuple[Zone, ...] = ()
     lines: tuple[Line, ...] = ()

@@ -24,6 +24,7 @@ from ioc.config.models import CameraConfig
 from ioc.events.lifecycle import AlertLifecycle
 from ioc.events.snapshot import SnapshotWriter, annotate
 from ioc.messages import Alert, AlertState
+from ioc.rules.base import without_masked
 from ioc.rules.engine import RuleEngine
 from ioc.track.tracker import Tracker
 from ioc.types import Coverage, Detections, Frame, TrackHint
@@ -62,12 +63,13 @@ class _Tile:
 
 
 def camera_filter(camera: CameraConfig, dets: Detections) -> Detections:
-    """Keep this camera's classes at or above its confidence (the detector output is shared)."""
+    """Keep this camera's classes at or above its confidence (the detector output is shared), minus
+    detections whose anchor is inside one of the camera's ``masks`` (never tracked, never drawn)."""
     if len(dets) == 0:
         return dets
     classes = np.asarray(camera.detect.classes, dtype=object)
     mask = np.isin(dets.class_name, classes) & (dets.confidence >= camera.detect.confidence)
-    return dets[mask]
+    return without_masked(dets[mask], camera.masks)
 
 
 class CameraWorker:

@@ -5,7 +5,8 @@ wall clock of its own, no locks (one thread owns a camera's engine). Exactly:
 
 - Rules are built through the family registry (``registry.family_of``); disabled rules never are.
 - Masks: detections whose anchor falls inside any of the camera's ``masks`` are removed before
-  any rule sees them.
+  any rule sees them (the camera worker already drops them before tracking; this keeps the
+  engine right on its own).
 - Schedules: a rule with a ``schedule`` runs only while the frame's ``wall_time`` (Unix seconds),
   read in ``tz`` (the site's time zone), is inside its window. Outside it the rule is not
   evaluated (no hits), and when its window closes it forgets its per-track state, so it starts

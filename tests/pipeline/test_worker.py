@@ -47,6 +47,13 @@ def test_camera_filter(names: list[str], confidences: list[float], kept: int) ->
     assert set(got.class_name.tolist()) <= {"person", "car"}
 
 
+def test_camera_filter_drops_masked_anchors_before_tracking() -> None:
+    masks = [{"id": "billboard", "polygon": [[0.0, 0.0], [0.3, 0.0], [0.3, 0.3], [0.0, 0.3]]}]
+    dets = make_detections(anchors=[(0.1, 0.2), (0.6, 0.8)], tracker_id=-1)
+    got = camera_filter(_camera(masks=masks), dets)
+    assert got.anchor.tolist() == [pytest.approx([0.6, 0.8])]
+
+
 def _walk(worker: CameraWorker, xs: list[float], dt: float = 0.2) -> list[Alert]:
     """A person whose feet move along ``xs`` (normalised), one detected frame per ``dt`` seconds."""
     alerts: list[Alert] = []
