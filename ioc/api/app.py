@@ -20,13 +20,15 @@ from fastapi.staticfiles import StaticFiles
 
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
-from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
+from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, LiveState
 from ioc.api.docs import install_docs
-from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
+from ioc.api.routers import admin, alerts, auth, cameras, flows, health, kpi, site, snapshots
+from ioc.api.routers.kpi_routers import KPI_ROUTERS
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError, Subscription
 from ioc.config.models import IocConfig
-from ioc.messages import Alert
+from ioc.kpi.service import KpiService
+from ioc.messages import CameraStatus, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
 from ioc.store.retention import RetentionWorker
@@ -45,6 +47,9 @@ PUBLIC_PATHS = frozenset(
         "/docs",
         "/docs/oauth2-redirect",
         "/openapi.json",
+        "/open311/v2/services.json",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests/{request_id}.json",
     }
 )
 """Paths served without a token; everything else under /api, /ws and /snapshots needs one."""
@@ -63,7 +68,7 @@ async def follow_live_state(ctx: AppContext, sub: Subscription) -> None:
     while True:
         try:
             async for message in sub:
-                if not isinstance(message, Alert):
+                if isinstance(message, CameraStatus | KpiSnapshot):
                     ctx.live.note(message)
         except SlowConsumerError:
             logger.warning("live-state follower fell behind the bus; resubscribing")
@@ -108,8 +113,11 @@ def create_app(
     options: ApiOptions | None = None,
     dashboard_dir: Path | None = None,
     services: Sequence[Service] = (),
+    reloader: ConfigSubmitter | None = None,
+    kpi_service: KpiService | None = None,
 ) -> FastAPI:
-    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves."""
+    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
+    applies ``PUT /api/config`` to the running pipeline (hot reload)."""
     ctx = AppContext(
         settings=settings,
         bus=bus,
@@ -118,7 +126,10 @@ def create_app(
         live=LiveState(config),
         engine=engine,
         options=options or ApiOptions(),
+        reloader=reloader,
     )
+    if reloader is not None:
+        reloader.on_applied(ctx.live.set_config)
 
     app = FastAPI(
         title="IOC video analytics",
@@ -130,14 +141,17 @@ def create_app(
     )
     install_docs(app)
     app.state.ctx = ctx
+    app.state.kpi = kpi_service
     for router in (
         auth.router,
         health.router,
         cameras.router,
         alerts.router,
+        flows.router,
         snapshots.router,
         admin.router,
         kpi.router,
+        *KPI_ROUTERS,
         site.router,
         ws.router,
     ):

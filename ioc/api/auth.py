@@ -18,7 +18,7 @@ from pathlib import Path
 import jwt
 from pwdlib import PasswordHash
 
-from ioc.messages import Alert, CameraStatus, Category, KpiSnapshot
+from ioc.messages import Alert, CameraStatus, Category, FlowCount, KpiSnapshot
 from ioc.store.base import Store, UserRecord
 
 logger = logging.getLogger(__name__)
@@ -71,15 +71,16 @@ def can_see_category(role: Role, category: Category | None) -> bool:
 
 
 def can_see(
-    role: Role, message: Alert | CameraStatus | KpiSnapshot, camera_category: Category | None
+    role: Role, message: Alert | CameraStatus | KpiSnapshot | FlowCount, camera_category: Category | None
 ) -> bool:
     """Whether ``role`` may receive ``message``; ``camera_category`` is the config's category of
-    the message's camera (used for camera status)."""
-    if isinstance(message, Alert):
+    the message's camera (used for camera status). A KPI snapshot goes by its ``category``
+    (None: all-seeing roles only)."""
+    if isinstance(message, Alert | FlowCount):
         return can_see_category(role, message.category)
     if isinstance(message, CameraStatus):
         return can_see_category(role, camera_category)
-    return True
+    return can_see_category(role, message.category)
 
 
 ACTING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})

@@ -4,12 +4,13 @@ and the latest camera status / KPI snapshot seen on the bus."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ioc.bus.base import ServerBus
 from ioc.config.models import IocConfig
+from ioc.config.reload import ReloadOutcome, WriteFile
 from ioc.messages import CameraStatus, Category, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
@@ -21,6 +22,14 @@ class EngineView(Protocol):
     def camera_statuses(self) -> Sequence[CameraStatus]: ...
 
     def latest_frame_jpeg(self, camera_id: str) -> bytes | None: ...
+
+
+class ConfigSubmitter(Protocol):
+    """Hot reload as the API uses it (``ioc.config.reload.ConfigReloader``)."""
+
+    def submit(self, text: str, config: IocConfig, who: str, write: WriteFile) -> ReloadOutcome: ...
+
+    def on_applied(self, listener: Callable[[IocConfig], object]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,7 @@ class AppContext:
     live: LiveState
     engine: EngineView | None = None
     options: ApiOptions = field(default_factory=ApiOptions)
+    reloader: ConfigSubmitter | None = None
 
     def camera_statuses(self) -> dict[str, CameraStatus]:
         statuses = self.live.statuses()

@@ -28,8 +28,11 @@ from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
 from ioc.api.settings_check import SettingsError, checked_settings
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
+from ioc.config.kpi_models import KpiConfig
 from ioc.config.models import IocConfig
+from ioc.config.reload import ConfigReloader
 from ioc.kpi.operations import OperationsKpiPublisher
+from ioc.kpi.wiring import build_kpi, load_optional_kpi_config
 from ioc.settings import Settings
 from ioc.store import StoreError, open_store
 
@@ -121,14 +124,28 @@ def serve_command(args: argparse.Namespace) -> int:
                 print(f"  {line}", file=sys.stderr)
             return 2
         try:
-            return serve(settings, config, engine_enabled=not args.no_engine, sock=sock)
+            kpi_config = load_optional_kpi_config(settings.kpi_config_path)
+        except ConfigError as exc:
+            print(f"ioc serve: invalid KPI config {settings.kpi_config_path}:", file=sys.stderr)
+            for line in exc.errors:
+                print(f"  {line}", file=sys.stderr)
+            return 2
+        try:
+            return serve(
+                settings, config, engine_enabled=not args.no_engine, sock=sock, kpi_config=kpi_config
+            )
         except (StoreError, RedisBusError) as exc:
             print(f"ioc serve: {exc}", file=sys.stderr)
             return 2
 
 
 def serve(
-    settings: Settings, config: IocConfig | None, *, engine_enabled: bool, sock: socket.socket | None = None
+    settings: Settings,
+    config: IocConfig | None,
+    *,
+    engine_enabled: bool,
+    sock: socket.socket | None = None,
+    kpi_config: KpiConfig | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM; ``sock`` is the port taken by :func:`bind_http` (bound here if None)."""
     with contextlib.ExitStack() as undo:
@@ -145,13 +162,25 @@ def serve(
             undo.callback(engine.stop)
         from ioc.api.app import create_app
 
+        reloader = config_reloader(settings, config, engine)
+        categories = {c.alert_category for c in config.cameras} if config is not None else set()
+        services: list[Any] = [OperationsKpiPublisher(store, bus.publish, categories=categories)]
+        kpi_service = None
+        if kpi_config is not None:
+            kpi_service, kpi_threads = build_kpi(kpi_config, config, store, bus.publish)
+            services.extend(kpi_threads)
+        if reloader:
+            services.append(reloader)
+
         app = create_app(
             settings,
             bus=bus,
             store=store,
             engine=engine,
             config=config,
-            services=[OperationsKpiPublisher(store, bus.publish)],
+            services=services,
+            reloader=reloader,
+            kpi_service=kpi_service,
         )
         run_server(app, settings, sock)
         logger.info("shutting down: engine, bus, store")
@@ -165,6 +194,29 @@ def start_engine(config: IocConfig, settings: Settings, publish: Any) -> Any:
     engine = Engine(config, settings, publish)
     engine.start()
     return engine
+
+
+def config_reloader(settings: Settings, config: IocConfig | None, engine: Any) -> ConfigReloader | None:
+    """Hot reload of the config file and of ``PUT /api/config``; None without a config file."""
+    if config is None:
+        return None
+    if engine is not None:
+
+        def apply(new: IocConfig, who: str) -> list[str]:
+            lines: list[str] = engine.apply(new, who).summary()
+            return lines
+
+    else:
+        current = [config]
+
+        def apply(new: IocConfig, who: str) -> list[str]:
+            from ioc.pipeline.config_diff import diff_configs
+
+            lines = diff_configs(current[0], new).summary()
+            current[0] = new
+            return lines
+
+    return ConfigReloader(settings.config_path, apply, poll_seconds=settings.config_poll_seconds)
 
 
 def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:

@@ -30,7 +30,7 @@ from ioc.api.auth import COOKIE_NAME, AuthError, Principal, can_see, principal_f
 from ioc.api.context import AppContext
 from ioc.bus.base import Message
 from ioc.bus.subscription import SlowConsumerError, Subscription
-from ioc.messages import SCHEMA_VERSION, Alert, CameraStatus, Category
+from ioc.messages import SCHEMA_VERSION, Alert, CameraStatus, Category, FlowCount
 from ioc.metrics import WS_CLIENTS, WS_DROPPED
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Filters:
             return False
         if self.categories is None:
             return True
-        if isinstance(message, Alert):
+        if isinstance(message, Alert | FlowCount):
             return message.category in self.categories
         if isinstance(message, CameraStatus):
             return camera_category in self.categories

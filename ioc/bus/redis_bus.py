@@ -23,7 +23,7 @@ import redis
 from ioc.bus.base import Message
 from ioc.bus.memory import Fanout, deliver
 from ioc.bus.subscription import DEFAULT_QUEUE_SIZE, Subscription
-from ioc.messages import Alert, CameraStatus, KpiSnapshot
+from ioc.messages import Alert, CameraStatus, FlowCount, KpiSnapshot
 from ioc.store.base import Store
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,11 @@ redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'seq', seq, 'm', ARGV[1
 return seq
 """
 
-_TYPES: dict[str, type[Alert] | type[CameraStatus] | type[KpiSnapshot]] = {
+_TYPES: dict[str, type[Alert] | type[CameraStatus] | type[KpiSnapshot] | type[FlowCount]] = {
     "alert": Alert,
     "camera_status": CameraStatus,
     "kpi": KpiSnapshot,
+    "flow": FlowCount,
 }
 
 
@@ -163,7 +164,7 @@ class RedisBus:
                 logger.error("redis bus: dropping unreadable entry %s: %s", entry_id, exc)
             else:
                 assert self._store is not None
-                deliver(message, self._store.save_alert, self._fanout.offer)
+                deliver(message, self._store, self._fanout.offer)
                 if isinstance(message, Alert) and message.seq is not None:
                     with self._lock:
                         self._last_seq = max(self._last_seq, message.seq)

@@ -1,18 +1,21 @@
 """Do two detectors agree? Recall and box agreement of a candidate against a reference.
 
 Used to decide whether FP16 may stand in for FP32 (and the on-device pipeline for Ultralytics'
-predict). Per image and per class, reference boxes are taken best-confidence first and each is
-matched to the still-unmatched candidate box of the same class with the highest IoU, if that IoU
-is at least ``match_iou``. Recall is matched / reference boxes, precision matched / candidate
-boxes (1.0 when there are none to match); ``mean_iou`` and ``worst_iou`` are over matched pairs,
-``max_corner_delta`` is the largest difference of a matched pair's normalised coordinates.
+predict), and INT8 for FP32 on the CPU (``precision``, with its own thresholds). Per image and per
+class, reference boxes are taken best-confidence first and each is matched to the still-unmatched
+candidate box of the same class with the highest IoU, if that IoU is at least ``match_iou``. Recall
+is matched / reference boxes, precision matched / candidate boxes (1.0 when there are none to
+match); ``mean_iou`` and ``worst_iou`` are over matched pairs, ``max_corner_delta`` is the largest
+difference of a matched pair's normalised coordinates; ``mean_confidence_drift`` the mean of
+candidate minus reference confidence over matched pairs (negative: the candidate is less sure) and
+``mean_abs_confidence_drift`` its absolute value.
 ``holds`` says whether the candidate is good enough to replace the reference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +32,7 @@ MIN_MEAN_IOU = 0.95
 class Agreement:
     """How far a candidate's detections agree with a reference's, over a set of images."""
 
+    frames: int
     reference_boxes: int
     candidate_boxes: int
     matched: int
@@ -37,11 +41,16 @@ class Agreement:
     mean_iou: float
     worst_iou: float
     max_corner_delta: float
+    mean_confidence_drift: float
+    mean_abs_confidence_drift: float
 
     @property
     def holds(self) -> bool:
         """Recall, precision and mean IoU all at or above the ``MIN_*`` thresholds."""
         return self.recall >= MIN_RECALL and self.precision >= MIN_PRECISION and self.mean_iou >= MIN_MEAN_IOU
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
 
     def summary(self) -> str:
         return (
@@ -87,14 +96,17 @@ def compare(
     if len(reference) != len(candidate):
         raise ValueError(f"compare: {len(reference)} reference images but {len(candidate)} candidate images")
     ious: list[float] = []
+    drifts: list[float] = []
     delta = 0.0
     for ref, cand in zip(reference, candidate, strict=True):
         for r, c, iou in _match(ref, cand, match_iou):
             ious.append(iou)
+            drifts.append(float(cand.confidence[c]) - float(ref.confidence[r]))
             delta = max(delta, float(np.abs(ref.xyxy[r] - cand.xyxy[c]).max()))
     n_ref = sum(len(d) for d in reference)
     n_cand = sum(len(d) for d in candidate)
     return Agreement(
+        frames=len(reference),
         reference_boxes=n_ref,
         candidate_boxes=n_cand,
         matched=len(ious),
@@ -103,4 +115,6 @@ def compare(
         mean_iou=float(np.mean(ious)) if ious else (1.0 if n_ref == n_cand == 0 else 0.0),
         worst_iou=min(ious) if ious else (1.0 if n_ref == n_cand == 0 else 0.0),
         max_corner_delta=delta,
+        mean_confidence_drift=float(np.mean(drifts)) if drifts else 0.0,
+        mean_abs_confidence_drift=float(np.mean(np.abs(drifts))) if drifts else 0.0,
     )

@@ -19,6 +19,7 @@ wall clock of its own, no locks (one thread owns a camera's engine). Exactly:
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
@@ -51,6 +52,14 @@ class RuleEngine:
     @property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(s.rule for s in self._slots)
+
+    def keep(self, previous: RuleEngine, rule_ids: Collection[str]) -> None:
+        """Hot reload: take over ``previous``'s rule objects, with their per-track state (and
+        schedule state), for the rules in ``rule_ids`` (their config and everything they read are
+        unchanged)."""
+        old = {slot.config.id: slot for slot in previous._slots if slot.config.id in rule_ids}
+        self._slots = tuple(old.get(slot.config.id, slot) for slot in self._slots)
+        self._last_timestamp = previous._last_timestamp
 
     def evaluate(self, dets: Detections, timestamp: float, wall_time: float | None = None) -> list[RuleHit]:
         """Hits of every enabled rule on this frame, in config order."""

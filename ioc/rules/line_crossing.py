@@ -58,6 +58,9 @@ class LineCrossingRule(RuleBase):
         (Direction.IN, Direction.OUT), min_length=1, description="Which crossing directions raise an alert"
     )
     severity: Severity = Field(Severity.INFO, description="info | warning | critical")
+    interval_seconds: float = Field(
+        60.0, ge=1, le=86400, description="Flow counts per class and direction are reported this often"
+    )
 
     def references(self) -> Sequence[tuple[str, str]]:
         return (("line", self.line),)

@@ -88,3 +88,26 @@ def test_iou_matrix() -> None:
 def test_different_image_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="1 reference images but 2 candidate images"):
         compare([Detections.empty()], [Detections.empty(), Detections.empty()])
+
+
+def test_frames_and_confidence_drift_over_matched_pairs() -> None:
+    """Drift is candidate minus reference confidence; unmatched boxes do not count."""
+    reference = [_dets([("person", 0.9, A), ("car", 0.5, B)]), _dets([("person", 0.6, FAR)])]
+    candidate = [_dets([("person", 0.8, A), ("car", 0.6, B)]), _dets([])]
+    result = compare(reference, candidate)
+    assert (result.frames, result.matched) == (2, 2)
+    assert result.mean_confidence_drift == pytest.approx(0.0, abs=1e-6)  # -0.1 and +0.1
+    assert result.mean_abs_confidence_drift == pytest.approx(0.1, abs=1e-6)
+    assert result.as_dict()["mean_abs_confidence_drift"] == result.mean_abs_confidence_drift
+
+
+def test_most_confident_reference_box_matches_first() -> None:
+    """Two reference boxes compete for one candidate box: the more confident one gets it."""
+    reference = [_dets([("person", 0.4, A_SHIFTED), ("person", 0.9, A)])]
+    result = compare(reference, [_dets([("person", 0.9, A)])])
+    assert (result.matched, result.mean_iou, result.mean_confidence_drift) == (1, pytest.approx(1.0), 0.0)
+
+
+def test_nothing_matched_has_no_drift() -> None:
+    result = compare([_dets([("person", 0.9, A)])], [_dets([])])
+    assert (result.mean_confidence_drift, result.mean_abs_confidence_drift) == (0.0, 0.0)

@@ -58,7 +58,7 @@ AnyDetector = UltralyticsDetector | OpenVINODetector
 
 @pytest.fixture(scope="session")
 def detectors(models_dir: Path) -> dict[Backend, AnyDetector]:
-    settings = Settings(models_dir=models_dir, device="cpu")
+    settings = Settings(models_dir=models_dir, device="cpu", precision="fp32")  # INT8: test_int8_build
     out: dict[Backend, AnyDetector] = {}
     for backend in (Backend.OPENVINO, Backend.PYTORCH):
         det = load_detector(MODEL, settings, imgsz=IMGSZ, backend=backend)

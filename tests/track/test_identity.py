@@ -45,6 +45,13 @@ def test_a_new_tracker_id_continues_a_lost_object(
     assert bool(again.tracker_id[0] == first.tracker_id[0]) is same
 
 
+def test_someone_entering_where_another_walked_out_of_view_is_someone_else() -> None:
+    ids = IdentityMap(continue_seconds=1.5)
+    leaving = ids.assign(_dets([(1, 0.94, "person")]), 0.0, 640, 360)  # box reaches x 1.0: the edge
+    entering = ids.assign(_dets([(2, 0.93, "person")]), 0.8, 640, 360)
+    assert entering.tracker_id[0] != leaving.tracker_id[0]
+
+
 def test_a_lost_object_is_continued_once_and_the_nearest_wins() -> None:
     ids = IdentityMap(continue_seconds=1.5)
     a, b = ids.assign(_dets([(1, 0.30, "person"), (2, 0.50, "person")]), 0.0, 640, 360).tracker_id.tolist()

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from ioc.api.auth import USERNAME_PATTERN, Role, generate_password, hash_password
-from ioc.api.deps import Ctx, require_admin
+from ioc.api.deps import AdminUser, Ctx, require_admin
 from ioc.config.errors import ConfigError
 from ioc.config.loader import parse_config, preset_search_dirs
 from ioc.store.base import UnknownUserError, UserExistsError
@@ -43,6 +43,9 @@ class UserCreated(UserOut):
 class ConfigSaved(BaseModel):
     path: str
     restart_required: bool = Field(description="True when camera workers run the old config until restart")
+    changes: list[str] = Field(
+        default_factory=list, description="What the running pipeline changed, one line each"
+    )
 
 
 @router.get("/config")
@@ -54,10 +57,11 @@ def get_config(ctx: Ctx) -> dict[str, Any]:
 
 
 @router.put("/config")
-def put_config(body: dict[str, Any], ctx: Ctx) -> ConfigSaved:
+def put_config(body: dict[str, Any], ctx: Ctx, user: AdminUser) -> ConfigSaved:
     """Validate a full config (cameras.yaml as JSON; ``defaults`` and ``preset`` work as in the
     file) with the loader ``ioc check`` uses, save it as YAML and serve it. A refused config, or
-    one that cannot be saved, changes nothing."""
+    one that cannot be saved, changes nothing. With a running pipeline the change is applied at
+    once (hot reload: only what changed restarts) and logged with the admin's name."""
     path = ctx.settings.config_path
     text = to_yaml(body)
     try:
@@ -65,13 +69,23 @@ def put_config(body: dict[str, Any], ctx: Ctx) -> ConfigSaved:
     except ConfigError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
     try:
-        replace_file(path, text)
+        if ctx.reloader is not None:
+            outcome = ctx.reloader.submit(text, config, user.username, replace_file)
+        else:
+            replace_file(path, text)
     except OSError as exc:
         raise HTTPException(
             status.HTTP_500_INTERNAL_SERVER_ERROR, f"cannot save {path}: {exc.strerror or exc}"
         ) from exc
-    ctx.live.set_config(config)
-    return ConfigSaved(path=str(path), restart_required=ctx.engine is not None)
+    if ctx.reloader is None:
+        ctx.live.set_config(config)
+        return ConfigSaved(path=str(path), restart_required=ctx.engine is not None)
+    if not outcome.applied:
+        raise HTTPException(
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+            f"saved {path}, but applying it failed (the running config stays): {'; '.join(outcome.errors)}",
+        )
+    return ConfigSaved(path=str(path), restart_required=False, changes=list(outcome.changes))
 
 
 def to_yaml(body: dict[str, Any]) -> str:
