@@ -22,6 +22,9 @@ Exact behaviour per track:
    ``rule.directions``. Hit ``value`` is the running count of that direction (unit ``count``).
 5. Memory. A track unseen for ``track.lost_track_seconds`` + ``PRUNE_MARGIN_SECONDS`` is forgotten
    (its side and cooldown with it); the tracker has retired its id by then.
+6. Speed. On a camera with a ``calibration`` each hit carries ``speed_kmh``: the object's ground
+   speed over the last ≥ ``SPEED_WINDOW_SECONDS`` of its path (``motion.Ground``), None while its
+   path is shorter; the flow counts average it.
 """
 
 from __future__ import annotations
@@ -38,12 +41,14 @@ from ioc.geometry import Point, segments_intersect
 from ioc.messages import LocalizedText, Severity
 from ioc.rules.base import PRUNE_MARGIN_SECONDS, TIME_EPSILON, TrackRow, eligible, rows
 from ioc.rules.family import RuleFamily, Subject
+from ioc.rules.motion import Ground, Trails
 from ioc.types import Detections, Direction, HitKind, RuleHit
 
 if TYPE_CHECKING:
     from ioc.config.models import CameraConfig
 
 BAND = 0.01
+SPEED_WINDOW_SECONDS = 1.0
 """Half-width of the hysteresis band around the line, in normalised image units."""
 
 DIRECTIONS = tuple(Direction)
@@ -95,6 +100,9 @@ class LineCrossing:
         self._cooldown = camera.alerts.cooldown_seconds if cooldown is None else cooldown
         self._forget_after = camera.track.lost_track_seconds + PRUNE_MARGIN_SECONDS
         self._tracks: dict[int, _TrackSide] = {}
+        cal = camera.calibration
+        self._ground = Ground(cal.matrix()) if cal is not None else None
+        self._trails = Trails(SPEED_WINDOW_SECONDS, self._forget_after)
         self._counts = dict.fromkeys(DIRECTIONS, 0)
 
     @property
@@ -114,6 +122,8 @@ class LineCrossing:
         mine = eligible(dets, self._camera, self._rule)
         hits: list[RuleHit] = []
         for row in rows(mine):
+            if self._ground is not None:
+                self._trails.add(row.track_id, timestamp, row.anchor)
             direction = self._observe(row, timestamp)
             if direction is not None and direction in self._rule.directions:
                 hits.append(self._hit(row, timestamp, direction))
@@ -122,6 +132,7 @@ class LineCrossing:
 
     def reset(self) -> None:
         self._tracks.clear()
+        self._trails.reset()
 
     def _side(self, p: Point) -> int:
         ax, ay = self._a
@@ -172,12 +183,21 @@ class LineCrossing:
             direction=direction,
             value=float(self._counts[direction]),
             value_unit="count",
+            speed_kmh=self._speed(row.track_id),
         )
+
+    def _speed(self, track_id: int) -> float | None:
+        trail = self._trails.get(track_id)
+        if self._ground is None or trail is None:
+            return None
+        measured = self._ground.speed_kmh(trail, SPEED_WINDOW_SECONDS)
+        return None if measured is None else round(measured[0], 1)
 
     def _prune(self, timestamp: float) -> None:
         stale = [t for t, s in self._tracks.items() if timestamp - s.last_seen > self._forget_after]
         for tid in stale:
             del self._tracks[tid]
+        self._trails.prune(timestamp)
 
 
 def _text(hit: RuleHit, s: Subject) -> LocalizedText:

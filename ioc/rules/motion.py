@@ -66,6 +66,9 @@ class Trails:
             del self._trails[tid]
         return stale
 
+    def get(self, track_id: int) -> Trail | None:
+        return self._trails.get(track_id)
+
     def reset(self) -> None:
         self._trails.clear()
 
