@@ -11,6 +11,8 @@ wall clock of its own, no locks (one thread owns a camera's engine). Exactly:
   read in ``tz`` (the site's time zone), is inside its window. Outside it the rule is not
   evaluated (no hits), and when its window closes it forgets its per-track state, so it starts
   afresh when the window opens again. A camera with scheduled rules needs ``wall_time``.
+- Hot reload: ``keep(previous, rule_ids)`` takes over the rule objects (per-track and schedule
+  state) of unchanged rules from the engine of the old config.
 - If stream time goes backwards (a file source looped, a camera clock was reset) every rule
   forgets its per-track state, because dwell and cooldown measured across the jump would be
   meaningless.
