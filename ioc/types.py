@@ -253,9 +253,23 @@ class HitKind(enum.StrEnum):
     EVENT = "event"
 
 
+class Direction(enum.StrEnum):
+    """Which way a track crossed a line (see ``ioc.rules.line_crossing`` for the convention).
+
+    A ``StrEnum``: on the wire it is the plain string ``"in"`` / ``"out"``.
+    """
+
+    IN = "in"
+    OUT = "out"
+
+
+ZONE_TRACK = -1
+"""``RuleHit.track_id`` of a hit about a zone as a whole (crowding, congestion), not one object."""
+
+
 @dataclass(frozen=True, slots=True)
 class RuleHit:
-    """A rule firing for one tracked object on one frame."""
+    """A rule firing for one tracked object (or, with ``ZONE_TRACK``, a whole zone) on one frame."""
 
     rule_id: str
     rule_type: str
@@ -267,7 +281,7 @@ class RuleHit:
     timestamp: float  # frame stream time, seconds
     zone_id: str | None = None
     line_id: str | None = None
-    direction: str | None = None  # "in" | "out" for line crossings
+    direction: Direction | None = None  # line crossings
     value: float | None = None  # dwell seconds, count, km/h …
     value_unit: str | None = None  # "s", "count", "km/h"
     speed_kmh: float | None = None  # ground speed of the object, when the camera is calibrated
