@@ -308,13 +308,24 @@ class TrackHint:
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
-    """Which part of a frame the detector examined: all of it (``regions is None``), some normalised
-    rectangles, or nothing (a frame processed only to carry stationary objects forward)."""
+    """Which part of a frame the detector examined closely enough to vouch for what it did not find.
+
+    ``regions``: normalised rectangles seen at full resolution; ``None`` for a whole-frame pass, ``()``
+    for none (a frame handed on only to carry stationary objects forward). A whole frame is shrunk
+    to the model input, so it vouches only for objects whose longer side is at least
+    ``full_min_pixels`` pixels there: ``full_scale`` is model-input pixels per frame pixel,
+    ``width``/``height`` the frame's size (a small parked car is left to the crops around it).
+    """
 
     regions: tuple[tuple[float, float, float, float], ...] | None = None
+    full_scale: float = 1.0
+    width: int = 1
+    height: int = 1
+    full_min_pixels: float = 0.0
 
     @classmethod
     def full(cls) -> Coverage:
+        """A whole frame that vouches for every object (no size limit)."""
         return cls(None)
 
     @classmethod
@@ -326,13 +337,13 @@ class Coverage:
         return self.regions is None
 
     def covers(self, box: tuple[float, float, float, float]) -> bool:
-        """True when ``box`` lies wholly inside the examined area (one region)."""
-        if self.regions is None:
-            return True
+        """True when ``box`` lies wholly inside one region, or is large enough for a whole frame."""
         x1, y1, x2, y2 = box
+        if self.regions is None:
+            side = max((x2 - x1) * self.width, (y2 - y1) * self.height) * self.full_scale
+            return side >= self.full_min_pixels
         eps = 1e-6
         return any(
             x1 >= rx1 - eps and y1 >= ry1 - eps and x2 <= rx2 + eps and y2 <= ry2 + eps
             for rx1, ry1, rx2, ry2 in self.regions
         )
-

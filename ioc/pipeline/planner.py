@@ -42,6 +42,11 @@ HOLD_SECONDS = 1.0
 (or twice per ``alerts.end_after_seconds`` if that is shorter), without running the detector."""
 
 
+FULL_FRAME_MIN_PIXELS = 64.0
+"""A whole-frame pass vouches for a stationary object's absence only when the object would be at
+least this many pixels (longer side) in the model's input; smaller ones wait for a crop."""
+
+
 class Reason(enum.StrEnum):
     """Why a frame goes to the detector (or, for ``HOLD``, to the worker without it)."""
 
@@ -114,9 +119,10 @@ class Plan:
 
     @property
     def coverage(self) -> Coverage:
-        if self.regions is None:
-            return Coverage.full()
         w, h = self.frame.width, self.frame.height
+        if self.regions is None:
+            scale = min(1.0, self.camera.detect.imgsz / max(w, h, 1))
+            return Coverage(None, scale, w, h, FULL_FRAME_MIN_PIXELS)
         return Coverage(tuple(r.normalised(w, h) for r in self.regions))
 
 
