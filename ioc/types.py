@@ -306,6 +306,10 @@ class TrackHint:
     checked_at: float
 
 
+MOVED_SHARE = 0.3
+"""An object whose box lies this much in changed areas of the picture may have moved (see Coverage)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Coverage:
     """Which part of a frame the detector examined closely enough to vouch for what it did not find.
@@ -315,6 +319,9 @@ class Coverage:
     to the model input, so it vouches only for objects whose longer side is at least
     ``full_min_pixels`` pixels there: ``full_scale`` is model-input pixels per frame pixel,
     ``width``/``height`` the frame's size (a small parked car is left to the crops around it).
+    Where the picture changed (``moved``, normalised boxes) nothing is vouched for by holding: an
+    object whose box lies ``MOVED_SHARE`` or more in a changed area may have moved on, and is left
+    to the detector.
     """
 
     regions: tuple[tuple[float, float, float, float], ...] | None = None
@@ -322,6 +329,7 @@ class Coverage:
     width: int = 1
     height: int = 1
     full_min_pixels: float = 0.0
+    moved: tuple[tuple[float, ...], ...] = ()
 
     @classmethod
     def full(cls) -> Coverage:
@@ -337,8 +345,11 @@ class Coverage:
         return self.regions is None
 
     def covers(self, box: tuple[float, float, float, float]) -> bool:
-        """True when ``box`` lies wholly inside one region, or is large enough for a whole frame."""
+        """True when ``box`` lies wholly inside one region, is large enough for a whole frame, or
+        lies mostly where the picture changed."""
         x1, y1, x2, y2 = box
+        if self._in_motion(box):
+            return True
         if self.regions is None:
             side = max((x2 - x1) * self.width, (y2 - y1) * self.height) * self.full_scale
             return side >= self.full_min_pixels
@@ -347,3 +358,14 @@ class Coverage:
             x1 >= rx1 - eps and y1 >= ry1 - eps and x2 <= rx2 + eps and y2 <= ry2 + eps
             for rx1, ry1, rx2, ry2 in self.regions
         )
+
+    def _in_motion(self, box: tuple[float, float, float, float]) -> bool:
+        x1, y1, x2, y2 = box
+        area = max(x2 - x1, 0.0) * max(y2 - y1, 0.0)
+        if area <= 0.0:
+            return False
+        changed = sum(
+            max(min(x2, mx2) - max(x1, mx1), 0.0) * max(min(y2, my2) - max(y1, my1), 0.0)
+            for mx1, my1, mx2, my2 in self.moved
+        )
+        return changed >= MOVED_SHARE * area

@@ -109,11 +109,6 @@ def test_only_the_wrong_way_bus_is_flagged(road: list[dict[str, Any]]) -> None:
     assert start["object_class"] == "bus" and start["value_unit"] == "s"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 6 tracker: when the far-lane bus enters (5.2 s) it takes the parked bus's object id "
-    "and the parked bus gets a new one, so its stop clock restarts (alert at ~16.6 s instead of 12 s)",
-)
 def test_stopped_bus_in_no_stopping_zone(models_dir: Path, tmp_path: Path) -> None:
     alerts = _replay(tmp_path, STOP, "stop")
     (start,) = _of(alerts, "stopped", "start")  # the passing bus raises nothing
@@ -142,11 +137,6 @@ def test_crowd_forms_and_disperses(crowd: list[dict[str, Any]]) -> None:
     assert all(m["value"] >= MIN_CROWD for m in [*_of(alerts, "crowd", "update"), end])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 6 tracker: people who stood still and walk away stay held as stationary objects "
-    "at their old places (even through full-frame re-checks) beside their new ids: 9 counted for 6",
-)
 def test_crowd_count_never_exceeds_the_people_there(crowd: list[dict[str, Any]]) -> None:
     peak = max(count_inside(CROWD, SQUARE, t) for t in CROWD.times())
     assert max(a["value"] for a in _of(crowd, "crowd", "start") + _of(crowd, "crowd", "update")) <= peak
