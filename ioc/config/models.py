@@ -74,7 +74,7 @@ class DetectConfig(Strict):
         description="Detect on full-resolution crops around motion and tracked objects (false: whole frames)",
     )
     max_regions: int = Field(
-        4, ge=1, le=16, description="More regions than this in one frame: one full-frame pass instead"
+        2, ge=1, le=16, description="More regions than this in one frame: one full-frame pass instead"
     )
     candidate_confidence: float = Field(
         0.1,

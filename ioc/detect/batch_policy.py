@@ -25,6 +25,8 @@ from ioc.settings import Settings
 
 CPU_BATCH = 1
 MAX_WAIT_SECONDS = 0.05
+CPU_MAX_WAIT_SECONDS = 0.0
+"""On the CPU a batch takes what is waiting and never waits for more (no latency for batching)."""
 LATENCY_BUDGET_SECONDS = 0.1
 
 
@@ -81,9 +83,10 @@ def plan_batch(
 ) -> BatchPlan:
     """The batch plan for a detector on ``device`` (a torch device string) at ``imgsz``."""
     if "detect_max_batch" in settings.model_fields_set:
-        return BatchPlan(settings.detect_max_batch, MAX_WAIT_SECONDS, "IOC_DETECT_MAX_BATCH")
+        wait = MAX_WAIT_SECONDS if device.startswith("cuda") else CPU_MAX_WAIT_SECONDS
+        return BatchPlan(settings.detect_max_batch, wait, "IOC_DETECT_MAX_BATCH")
     if not device.startswith("cuda"):
-        return BatchPlan(CPU_BATCH, MAX_WAIT_SECONDS, "CPU default")
+        return BatchPlan(CPU_BATCH, CPU_MAX_WAIT_SECONDS, "CPU default")
     row = best_batch(table, imgsz)
     measured = f"{row.path} {row.precision} measured {row.frames_per_second:g} frames/s"
     reason = f"{measured} at imgsz {row.imgsz}, batch {row.batch}"

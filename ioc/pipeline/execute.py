@@ -3,10 +3,12 @@ the input sizes allow, results mapped back to frame coordinates.
 
 ``run_plans(detector, plans)`` gives one ``Detections`` per plan (normalised to its frame, camera
 filtering left to the worker). Plans of cameras with the same ``detect.imgsz`` share one call:
-every whole frame and every crop is one image of the batch. A whole-frame pass also runs at the
-lower ``detect.candidate_confidence``: boxes between that and ``detect.confidence`` are
-*candidates* (a parked pickup that scores 0.2 at 320 px), looked at again in a second call on
-full-resolution crops around them; what that finds replaces them. Boxes from overlapping crops are
+every whole frame and every crop is one image of the batch. A whole-frame *re-check* (first frame,
+``recheck_seconds``, stationary re-checks that fell back to a whole frame: not frames where
+something moves, which the regions serve) also runs at the lower ``detect.candidate_confidence``:
+small boxes between that and ``detect.confidence`` are *candidates* (a parked pickup that scores
+0.2 at 320 px), looked at again in a second call on up to two full-resolution crops around them;
+what that finds replaces them. Boxes from overlapping crops are
 merged (``regions.merge``). Both live (``DetectorLoop``) and ``ioc replay`` call this, so they see
 the same detections.
 """
@@ -23,10 +25,17 @@ from ioc import metrics
 from ioc.config.models import CameraConfig
 from ioc.detect.base import Detector
 from ioc.detect.regions import Region, crop, merge, plan_regions, to_frame, whole
-from ioc.pipeline.planner import Plan
+from ioc.pipeline.planner import Plan, Reason
 from ioc.types import Detections
 
 Image = npt.NDArray[np.uint8]
+
+SMALL_PIXELS = 64.0
+"""Only candidates smaller than this (longer side, in the model input) are looked at again: a weak
+box that is large already had the pixels; a small one may be a real object seen too coarsely."""
+
+MAX_REFINE_REGIONS = 2
+"""At most this many crops refine the candidates of one whole-frame re-check."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,7 @@ class _Job:
     camera: CameraConfig
     image: Image
     regions: tuple[Region, ...] | None
+    refine: bool = False  # a re-check: look again at its whole-frame candidates
 
     @property
     def images(self) -> list[Image]:
@@ -59,12 +69,17 @@ def run_plans(detector: Detector, plans: Sequence[Plan]) -> list[Detections]:
         if plan.runs_detector:
             groups.setdefault(plan.camera.detect.imgsz, []).append(i)
     for imgsz, members in sorted(groups.items()):
-        jobs = [_Job(plans[i].camera, plans[i].frame.image, plans[i].regions) for i in members]
+        jobs = [_job(plans[i]) for i in members]
         first = _run(detector, jobs, imgsz, candidates=True)
         refined = _refine(detector, jobs, first, imgsz)
         for i, dets in zip(members, refined, strict=True):
             out[i] = dets
     return out
+
+
+def _job(plan: Plan) -> _Job:
+    refine = plan.regions is None and plan.camera.detect.regions and not plan.reason.busy
+    return _Job(plan.camera, plan.frame.image, plan.regions, refine or plan.reason is Reason.FIRST)
 
 
 def _run(detector: Detector, jobs: Sequence[_Job], imgsz: int, *, candidates: bool) -> list[Detections]:
@@ -87,7 +102,7 @@ def _run(detector: Detector, jobs: Sequence[_Job], imgsz: int, *, candidates: bo
 
 def _threshold(job: _Job, candidates: bool) -> float:
     detect = job.camera.detect
-    if candidates and job.regions is None and detect.regions:
+    if candidates and job.refine:
         return min(detect.confidence, detect.candidate_confidence)
     return detect.confidence
 
@@ -99,7 +114,7 @@ def _refine(
     out = list(first)
     second: list[tuple[int, _Job]] = []
     for k, (job, dets) in enumerate(zip(jobs, first, strict=True)):
-        if job.regions is not None or not job.camera.detect.regions:
+        if not job.refine:
             continue
         sure = dets.confidence >= job.camera.detect.confidence
         out[k] = dets[sure]
@@ -123,7 +138,10 @@ def _candidate_regions(job: _Job, weak: Detections, imgsz: int) -> list[Region]:
     if max(w, h) <= imgsz:
         return []  # the whole frame was already seen at full resolution
     scale = np.array([w, h, w, h], dtype=np.float32)
-    order = np.argsort(-weak.confidence, kind="stable")[: detect.max_regions]
-    boxes = [tuple(float(v) for v in weak.xyxy[i] * scale) for i in order]
+    pixels = weak.xyxy * scale
+    shrink = imgsz / max(w, h)
+    small = np.maximum(pixels[:, 2] - pixels[:, 0], pixels[:, 3] - pixels[:, 1]) * shrink < SMALL_PIXELS
+    order = [i for i in np.argsort(-weak.confidence, kind="stable") if small[i]][:MAX_REFINE_REGIONS]
+    boxes = [tuple(float(v) for v in pixels[i]) for i in order]
     regions = plan_regions(boxes, w, h, min_side=imgsz, max_regions=detect.max_regions)
     return regions or []

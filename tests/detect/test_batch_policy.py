@@ -8,6 +8,9 @@ import pytest
 
 from ioc.detect.base import Backend
 from ioc.detect.batch_policy import (
+    CPU_MAX_WAIT_SECONDS as CPU_WAIT,
+)
+from ioc.detect.batch_policy import (
     H200_ULTRALYTICS_FP32,
     BatchPlan,
     Throughput,
@@ -56,12 +59,12 @@ def test_ties_go_to_the_smaller_batch() -> None:
 @pytest.mark.parametrize(
     ("settings", "device", "imgsz", "expected"),
     [
-        (Settings(), "cpu", 640, BatchPlan(1, WAIT, "CPU default")),
+        (Settings(), "cpu", 640, BatchPlan(1, CPU_WAIT, "CPU default")),
         (Settings(), "cuda:0", 640, BatchPlan(16, WAIT, f"{BY} 232 frames/s at imgsz 640, batch 16")),
         (Settings(), "cuda", 320, BatchPlan(64, WAIT, f"{BY} 665 frames/s at imgsz 320, batch 64")),
         (Settings(detect_max_batch=4), "cuda:0", 640, BatchPlan(4, WAIT, "IOC_DETECT_MAX_BATCH")),
         (Settings(detect_max_batch=1), "cuda:0", 320, BatchPlan(1, WAIT, "IOC_DETECT_MAX_BATCH")),
-        (Settings(detect_max_batch=8), "cpu", 320, BatchPlan(8, WAIT, "IOC_DETECT_MAX_BATCH")),
+        (Settings(detect_max_batch=8), "cpu", 320, BatchPlan(8, CPU_WAIT, "IOC_DETECT_MAX_BATCH")),
     ],
 )  # fmt: skip
 def test_plan_batch(settings: Settings, device: str, imgsz: int, expected: BatchPlan) -> None:
