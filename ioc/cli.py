@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("users", help="manage users")
     u.add_argument("action", choices=["add", "list", "passwd", "remove"])
     u.add_argument("username", nargs="?")
-    u.add_argument("--role", choices=["admin", "operator", "police", "traffic"], default="operator")
+    u.add_argument("--role", choices=["admin", "operator", "police", "traffic", "agency"], default="operator")
+    u.add_argument("--agency", default=None, help="add --role agency: the agency the user sees (required)")
     u.add_argument("--password", default=None, help="default: prompt, or generate when not a terminal")
     u.add_argument("--data-dir", type=Path, default=None)
 

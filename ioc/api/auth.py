@@ -1,7 +1,10 @@
 """Users, roles, passwords (pwdlib/argon2), tokens (PyJWT) and the one visibility rule.
 
 ``visible_categories(role)`` decides what a role may see; REST and ``/ws`` both call it, so a
-traffic officer can never receive a security alert on either path.
+traffic officer can never receive a security alert on either path. The ``agency`` role narrows it
+further by the user's agency: ``may_receive(principal, message, …)`` passes only public_service and
+field_report alerts whose ``agency`` equals the user's, never camera status, flows or KPI snapshots
+(those add up every agency), and ``sees_cameras`` keeps camera lists and frames from it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ class Role(enum.StrEnum):
     OPERATOR = "operator"
     POLICE = "police"
     TRAFFIC = "traffic"
+    AGENCY = "agency"
+
+
+AGENCY_MAX_CHARS = 200
+"""Longest agency name a user record may carry (names like "Sở Tư pháp" are far shorter)."""
 
 
 class AuthError(Exception):
@@ -53,6 +61,8 @@ class Principal:
     username: str
     role: Role
     session_id: str = ""
+    agency: str | None = None
+    """The user's agency (role ``agency`` only): the one agency whose alerts and KPIs they see."""
 
 
 _VISIBLE: dict[Role, frozenset[Category] | None] = {
@@ -60,6 +70,7 @@ _VISIBLE: dict[Role, frozenset[Category] | None] = {
     Role.OPERATOR: None,
     Role.POLICE: frozenset({Category.SECURITY}),
     Role.TRAFFIC: frozenset({Category.TRAFFIC}),
+    Role.AGENCY: frozenset({Category.PUBLIC_SERVICE, Category.FIELD_REPORT}),
 }
 
 
@@ -85,6 +96,42 @@ def can_see(
     if isinstance(message, CameraStatus):
         return can_see_category(role, camera_category)
     return can_see_category(role, message.category)
+
+
+def sees_cameras(role: Role) -> bool:
+    """Whether ``role`` may see cameras at all (lists, status, snapshot frames); agency staff may not."""
+    return role is not Role.AGENCY
+
+
+def agency_error(role: Role, agency: str | None) -> str | None:
+    """Why ``agency`` cannot go with ``role`` (None: it can). The ``agency`` role needs a non-empty
+    agency of at most ``AGENCY_MAX_CHARS`` characters; every other role must have none."""
+    if role is not Role.AGENCY:
+        return None if agency is None else f"agency: only the {Role.AGENCY.value!r} role has one"
+    if agency is None or not agency.strip():
+        return f"agency: required for the {Role.AGENCY.value!r} role (the agency whose data the user sees)"
+    if agency != agency.strip() or len(agency) > AGENCY_MAX_CHARS or "\x00" in agency:
+        return f"agency: {AGENCY_MAX_CHARS} characters at most, no NUL, no leading or trailing spaces"
+    return None
+
+
+def sees_agency(user: Principal, agency: str | None) -> bool:
+    """Agency staff see only rows of their own agency; every other role is not limited by agency."""
+    if user.role is not Role.AGENCY:
+        return True
+    return user.agency is not None and agency == user.agency
+
+
+def may_receive(
+    user: Principal, message: Alert | CameraStatus | KpiSnapshot | FlowCount, camera_category: Category | None
+) -> bool:
+    """``can_see`` for a logged-in user: the role's categories, then the ``agency`` role's limits
+    (alerts of the user's agency only; no camera status, flows or KPI snapshots)."""
+    if not can_see(user.role, message, camera_category):
+        return False
+    if user.role is not Role.AGENCY:
+        return True
+    return isinstance(message, Alert) and sees_agency(user, message.agency)
 
 
 ACTING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
@@ -151,8 +198,10 @@ def ensure_admin(store: Store, data_dir: Path) -> str | None:
 
 
 def user_stamp(secret: str, user: UserRecord) -> str:
-    """A keyed fingerprint of what a session depends on: role, password hash, creation time."""
-    record = "\0".join((user.username, user.role, user.password_hash, user.created_at.isoformat()))
+    """A keyed fingerprint of what a session depends on: role, agency, password hash, creation
+    time (changing any of them ends the user's sessions)."""
+    fields = (user.username, user.role, user.password_hash, user.created_at.isoformat())
+    record = "\0".join(fields + ((user.agency,) if user.agency is not None else ()))
     return hmac.new(secret.encode(), record.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -197,4 +246,4 @@ def principal_from_token(
         session = sessions.check(str(claims["sid"]), user.username, user_stamp(secret, user), idle_seconds)
     except SessionEnded as exc:
         raise AuthError(str(exc)) from exc
-    return Principal(user.username, Role(user.role), session.id)
+    return Principal(user.username, Role(user.role), session.id, user.agency)

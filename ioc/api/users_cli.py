@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from ioc.api.auth import (
     USERNAME_RULE,
     Role,
+    agency_error,
     generate_password,
     hash_password,
     issue_token,
@@ -107,7 +108,8 @@ def _end_sessions(settings: Settings, username: str) -> None:
 def _run(store: Store, args: argparse.Namespace, settings: Settings) -> None:
     if args.action == "list":
         for user in store.list_users():
-            print(f"{user.username}\t{user.role}\t{user.created_at.isoformat(timespec='seconds')}")
+            created = user.created_at.isoformat(timespec="seconds")
+            print(f"{user.username}\t{user.role}\t{created}" + (f"\t{user.agency}" if user.agency else ""))
         return
     name = _need_username(args)
     if args.action == "remove":
@@ -115,10 +117,15 @@ def _run(store: Store, args: argparse.Namespace, settings: Settings) -> None:
         print(f"removed {name}")
         _end_sessions(settings, name)
         return
+    if args.action == "add":
+        problem = agency_error(Role(args.role), getattr(args, "agency", None))
+        if problem is not None:
+            raise CliError(f"--{problem}")
     password, generated = _password(args)
     if args.action == "add":
-        store.add_user(name, Role(args.role).value, hash_password(password), datetime.now(UTC))
-        print(f"added {name} ({args.role})")
+        agency = getattr(args, "agency", None)
+        store.add_user(name, Role(args.role).value, hash_password(password), datetime.now(UTC), agency)
+        print(f"added {name} ({args.role}{', ' + agency if agency else ''})")
     else:
         store.set_password(name, hash_password(password))
         print(f"changed the password of {name}")

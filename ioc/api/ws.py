@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from ioc.api.auth import COOKIE_NAME, AuthError, Principal, can_see, principal_from_token
+from ioc.api.auth import COOKIE_NAME, AuthError, Principal, may_receive, principal_from_token
 from ioc.api.context import AppContext
 from ioc.bus.base import Message
 from ioc.bus.subscription import SlowConsumerError, Subscription
@@ -145,7 +145,7 @@ class Connection:
                 if isinstance(message, CameraStatus)
                 else None
             )
-            if can_see(self.user.role, message, camera_category) and self.filters.allows(
+            if may_receive(self.user, message, camera_category) and self.filters.allows(
                 message, camera_category
             ):
                 await self.send(message.model_dump_json())

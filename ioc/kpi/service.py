@@ -97,14 +97,20 @@ class KpiService:
     def rules(self) -> dk.DossierRules:
         return dk.DossierRules(self.calendar, self.config.near_due_hours, self.config.early_hours)
 
-    def dossiers(self) -> list[Sourced[Dossier]]:
-        return _records(self.store, RecordKind.DOSSIER, Dossier)
+    def dossiers(self, agency: str | None = None) -> list[Sourced[Dossier]]:
+        """Every dossier; with ``agency``, only that agency's (what an agency-role user sees)."""
+        rows = _records(self.store, RecordKind.DOSSIER, Dossier)
+        return rows if agency is None else [s for s in rows if s.record.agency == agency]
 
-    def reports(self) -> list[Sourced[FieldReport]]:
-        return _records(self.store, RecordKind.FIELD_REPORT, FieldReport)
+    def reports(self, agency: str | None = None) -> list[Sourced[FieldReport]]:
+        """Every field report; with ``agency``, only that agency's."""
+        rows = _records(self.store, RecordKind.FIELD_REPORT, FieldReport)
+        return rows if agency is None else [s for s in rows if s.record.agency == agency]
 
-    def dossier_kpis(self, period: dk.Period, now: datetime, by: dk.GroupBy | None = None) -> dict[str, Any]:
-        items = [s.record for s in self.dossiers()]
+    def dossier_kpis(
+        self, period: dk.Period, now: datetime, by: dk.GroupBy | None = None, agency: str | None = None
+    ) -> dict[str, Any]:
+        items = [s.record for s in self.dossiers(agency)]
         total = dk.compute(items, period, now, self.rules).as_dict()
         groups = (
             {k: v.as_dict() for k, v in dk.compute_by(items, by, period, now, self.rules).items()}
@@ -113,10 +119,11 @@ class KpiService:
         )
         return {"period": _period_dict(period), "total": total, "groups": groups}
 
-    def overdue(self, now: datetime) -> list[dict[str, Any]]:
-        """Open overdue dossiers, most overdue first, with working hours past due."""
+    def overdue(self, now: datetime, agency: str | None = None) -> list[dict[str, Any]]:
+        """Open overdue dossiers (of ``agency`` when given), most overdue first, with working hours
+        past due."""
         rows = []
-        for s in self.dossiers():
+        for s in self.dossiers(agency):
             d = s.record
             if dk.is_overdue(d, now, self.calendar):
                 past = dk.overdue_seconds(d, now, self.calendar)
@@ -134,9 +141,9 @@ class KpiService:
         return sorted(rows, key=lambda r: -float(r["overdue_hours"]))
 
     def report_kpis(
-        self, period: dk.Period, now: datetime, by: rk.ReportGroup | None = None
+        self, period: dk.Period, now: datetime, by: rk.ReportGroup | None = None, agency: str | None = None
     ) -> dict[str, Any]:
-        items = [s.record for s in self.reports()]
+        items = [s.record for s in self.reports(agency)]
         total = rk.report_kpis(items, period, now).as_dict()
         groups = {k: v.as_dict() for k, v in rk.report_kpis_by(items, by, period, now).items()} if by else {}
         return {"period": _period_dict(period), "total": total, "groups": groups}

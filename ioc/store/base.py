@@ -98,6 +98,8 @@ class UserRecord:
     role: str
     password_hash: str
     created_at: datetime
+    agency: str | None = None
+    """The agency of an ``agency``-role user (None for every other role)."""
 
 
 class Store(Protocol):
@@ -144,7 +146,9 @@ class Store(Protocol):
         """Delete flow counts whose interval ended before ``before``; returns how many."""
         ...
 
-    def add_user(self, username: str, role: str, password_hash: str, at: datetime) -> UserRecord: ...
+    def add_user(
+        self, username: str, role: str, password_hash: str, at: datetime, agency: str | None = None
+    ) -> UserRecord: ...
 
     def get_user(self, username: str) -> UserRecord | None: ...
 

@@ -65,7 +65,7 @@ def schema(d: Dialect) -> list[str]:
         "CREATE INDEX IF NOT EXISTS flows_ended ON flows (ended_ts)",
         """CREATE TABLE IF NOT EXISTS users (
             username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
-            created_ts DOUBLE PRECISION NOT NULL)""",
+            created_ts DOUBLE PRECISION NOT NULL, agency TEXT)""",
         *kpi_schema(),
     ]
 
@@ -134,6 +134,15 @@ class SqlStore(KpiTables, ABC):
         with self._tx():
             for stmt in schema(self.dialect):
                 self._q(stmt)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after a store was first created (an older users table has no agency)."""
+        if self.dialect.name == "sqlite":
+            if not any(r[1] == "agency" for r in self._q("PRAGMA table_info(users)")):
+                self._q("ALTER TABLE users ADD COLUMN agency TEXT")
+        else:
+            self._q("ALTER TABLE users ADD COLUMN IF NOT EXISTS agency TEXT")
 
     def _current(self, alert_id: str, lock: bool = False) -> Alert | None:
         rows = self._q(
@@ -301,27 +310,27 @@ class SqlStore(KpiTables, ABC):
         return int(rows[0][0])
 
     # -- users --------------------------------------------------------------------------------
-    def add_user(self, username: str, role: str, password_hash: str, at: datetime) -> UserRecord:
+    def add_user(
+        self, username: str, role: str, password_hash: str, at: datetime, agency: str | None = None
+    ) -> UserRecord:
         with self._tx():
             if self._q("SELECT 1 FROM users WHERE username = ?", (username,)):
                 raise UserExistsError(f"user {username!r} already exists")
             self._q(
-                "INSERT INTO users (username, role, password_hash, created_ts) VALUES (?, ?, ?, ?)",
-                (username, role, password_hash, ts(at)),
+                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (username, role, password_hash, ts(at), agency),
             )
-        return UserRecord(username, role, password_hash, from_ts(ts(at)))
+        return UserRecord(username, role, password_hash, from_ts(ts(at)), agency)
 
     def get_user(self, username: str) -> UserRecord | None:
         with self._lock:
-            rows = self._q(
-                "SELECT username, role, password_hash, created_ts FROM users WHERE username = ?", (username,)
-            )
-        return UserRecord(rows[0][0], rows[0][1], rows[0][2], from_ts(rows[0][3])) if rows else None
+            rows = self._q(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (username,))
+        return _user(rows[0]) if rows else None
 
     def list_users(self) -> list[UserRecord]:
         with self._lock:
-            rows = self._q("SELECT username, role, password_hash, created_ts FROM users ORDER BY username")
-        return [UserRecord(r[0], r[1], r[2], from_ts(r[3])) for r in rows]
+            rows = self._q(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username")
+        return [_user(r) for r in rows]
 
     def set_password(self, username: str, password_hash: str) -> None:
         with self._tx():
@@ -367,6 +376,13 @@ def _flow_where(query: FlowQuery) -> tuple[list[str], list[Any]]:
         where.append("started_ts < ?")
         params.append(ts(query.until))
     return where, params
+
+
+_USER_COLUMNS = "username, role, password_hash, created_ts, agency"
+
+
+def _user(row: Row) -> UserRecord:
+    return UserRecord(row[0], row[1], row[2], from_ts(row[3]), row[4])
 
 
 def _where(query: AlertQuery) -> tuple[list[str], list[Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from ioc.api.auth import USERNAME_PATTERN, Role, generate_password, hash_password
+from ioc.api.auth import USERNAME_PATTERN, Role, agency_error, generate_password, hash_password
 from ioc.api.deps import AdminUser, Ctx, require_admin
 from ioc.api.errors import error_responses
 from ioc.config.errors import ConfigError
@@ -38,11 +38,15 @@ class UserOut(BaseModel):
     username: str
     role: Role
     created_at: datetime
+    agency: str | None = Field(None, description="The agency an agency-role user sees (others: null)")
 
 
 class UserIn(BaseModel):
     username: str = Field(..., pattern=USERNAME_PATTERN)
     role: Role = Role.OPERATOR
+    agency: str | None = Field(
+        None, description="Required for role agency (exactly as in the KPI records), absent for others"
+    )
     password: str | None = Field(None, min_length=8, max_length=256, description="Default: generated")
 
 
@@ -146,22 +150,28 @@ def replace_file(path: Path, text: str) -> None:
 @router.get("/users")
 def list_users(ctx: Ctx) -> list[UserOut]:
     return [
-        UserOut(username=u.username, role=Role(u.role), created_at=u.created_at)
+        UserOut(username=u.username, role=Role(u.role), created_at=u.created_at, agency=u.agency)
         for u in ctx.store.list_users()
     ]
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, responses=error_responses(409))
 def add_user(body: UserIn, ctx: Ctx) -> UserCreated:
+    problem = agency_error(body.role, body.agency)
+    if problem is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
     password = body.password or generate_password()
     try:
-        user = ctx.store.add_user(body.username, body.role.value, hash_password(password), datetime.now(UTC))
+        user = ctx.store.add_user(
+            body.username, body.role.value, hash_password(password), datetime.now(UTC), body.agency
+        )
     except UserExistsError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return UserCreated(
         username=user.username,
         role=Role(user.role),
         created_at=user.created_at,
+        agency=user.agency,
         password=None if body.password else password,
     )
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from ioc.api.auth import Principal, can_see_category, visible_categories
+from ioc.api.auth import Principal, can_see_category, sees_agency, visible_categories
 from ioc.api.context import AppContext
 from ioc.api.deps import ActingUser, Ctx, CurrentUser
 from ioc.api.errors import NO_NUL, error_responses
@@ -107,15 +108,31 @@ def list_alerts(
         before_seq=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    rows = ctx.store.query_alerts(query)
+    rows = _agency_rows(ctx, user, query) if user.agency is not None else ctx.store.query_alerts(query)
     items = rows[:limit]
     more = len(rows) > limit and items[-1].seq is not None
     return AlertPage(items=items, next_cursor=encode_cursor(items[-1].seq or 0) if more else None)
 
 
+def _agency_rows(ctx: AppContext, user: Principal, query: AlertQuery) -> list[Alert]:
+    """``query``'s rows of the user's agency only: store pages are read (newest first) until
+    ``query.limit`` of them are found or the store has no older row, so a page is never short
+    while older rows of the agency exist."""
+    found: list[Alert] = []
+    while len(found) < query.limit:
+        batch = ctx.store.query_alerts(query)
+        found.extend(a for a in batch if sees_agency(user, a.agency))
+        oldest = batch[-1].seq if batch else None
+        if len(batch) < query.limit or oldest is None:
+            break
+        query = replace(query, before_seq=oldest)
+    return found[: query.limit]
+
+
 def _visible_alert(ctx: AppContext, user: Principal, alert_id: str) -> Alert:
     alert = ctx.store.get_alert(alert_id)
-    if alert is None or not can_see_category(user.role, alert.category):
+    visible = alert is not None and can_see_category(user.role, alert.category)
+    if alert is None or not visible or not sees_agency(user, alert.agency):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown alert {alert_id!r}")
     return alert
 

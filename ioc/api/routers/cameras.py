@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from ioc.api.auth import Principal, can_see_category
+from ioc.api.auth import Principal, can_see_category, sees_cameras
 from ioc.api.context import AppContext
 from ioc.api.deps import Ctx, CurrentUser
 from ioc.api.errors import error_responses
@@ -29,7 +29,9 @@ def _view(camera: CameraConfig, camera_status: CameraStatus | None) -> dict[str,
 def _visible_camera(ctx: AppContext, user: Principal, camera_id: str) -> CameraConfig:
     config = ctx.live.config
     camera = next((c for c in config.cameras if c.id == camera_id), None) if config else None
-    if camera is None or not can_see_category(user.role, camera.alert_category):
+    if camera is None or not sees_cameras(user.role):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown camera {camera_id!r}")
+    if not can_see_category(user.role, camera.alert_category):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown camera {camera_id!r}")
     return camera
 
@@ -44,7 +46,7 @@ def list_cameras(ctx: Ctx, user: CurrentUser) -> list[dict[str, Any]]:
     return [
         _view(cam, statuses.get(cam.id))
         for cam in config.cameras
-        if can_see_category(user.role, cam.alert_category)
+        if sees_cameras(user.role) and can_see_category(user.role, cam.alert_category)
     ]
 
 

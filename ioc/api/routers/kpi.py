@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from ioc.api.auth import can_see_category
+from ioc.api.auth import may_receive
 from ioc.api.deps import Ctx, CurrentUser, get_principal
 from ioc.api.errors import error_responses
 from ioc.messages import KpiSnapshot
@@ -16,4 +16,5 @@ router = APIRouter(
 
 @router.get("/kpi")
 def kpi(ctx: Ctx, user: CurrentUser) -> list[KpiSnapshot]:
-    return [k for k in ctx.live.kpis() if can_see_category(user.role, k.category)]
+    """Agency staff get none: a snapshot adds up every agency (their tables: /api/kpi/...)."""
+    return [k for k in ctx.live.kpis() if may_receive(user, k, None)]

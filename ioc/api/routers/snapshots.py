@@ -1,7 +1,7 @@
 """Snapshot JPEGs written by the events stage: ``/snapshots/<camera>/<date>/<file>.jpg``.
 
 Authenticated (Bearer or the ``ioc_token`` cookie, so ``<img>`` tags work) and limited by the
-camera's category like the alerts that point at them.
+camera's category like the alerts that point at them; agency staff see no camera frames.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 
-from ioc.api.auth import can_see_category
+from ioc.api.auth import can_see_category, sees_cameras
 from ioc.api.deps import Ctx, CurrentUser
 from ioc.api.errors import error_responses
 
@@ -41,7 +41,7 @@ def resolve_snapshot(root: Path, path: str) -> Path | None:
 )
 def snapshot(path: str, ctx: Ctx, user: CurrentUser) -> FileResponse:
     camera_id = path.split("/", 1)[0]
-    if not can_see_category(user.role, ctx.live.camera_category(camera_id)):
+    if not sees_cameras(user.role) or not can_see_category(user.role, ctx.live.camera_category(camera_id)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such snapshot")
     target = resolve_snapshot(ctx.settings.snapshots_dir, path)
     if target is None:
