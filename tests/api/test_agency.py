@@ -99,6 +99,8 @@ def test_ws_resume_and_live_carry_only_the_users_agency(aapi: Api, name: str) ->
     mixed = _mixed_alerts()
     aapi.publish(*mixed[:7])  # before connecting: replayed on resume
     with aapi.client.websocket_connect(f"/ws?token={aapi.tokens[name]}&last_seq=0") as ws:
+        me = aapi.client.get("/api/me", headers=aapi.auth(name)).json()
+        assert me == {"username": name, "role": "agency", "agency": AGENCIES[name]}
         welcome = ws.receive_json()
         assert (welcome["username"], welcome["role"]) == (name, "agency")
         aapi.publish(*mixed[7:])

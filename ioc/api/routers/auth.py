@@ -41,6 +41,7 @@ class LoginResponse(BaseModel):
 class Me(BaseModel):
     username: str
     role: str
+    agency: str | None = Field(None, description="The agency an agency-role user sees (absent otherwise)")
 
 
 def cookie_secure(ctx: AppContext, request: Request) -> bool:
@@ -104,6 +105,6 @@ def logout(
     )
 
 
-@router.get("/me", responses=error_responses(401))
+@router.get("/me", responses=error_responses(401), response_model_exclude_none=True)
 def me(user: CurrentUser) -> Me:
-    return Me(username=user.username, role=user.role.value)
+    return Me(username=user.username, role=user.role.value, agency=user.agency)
