@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 from ioc.api.auth import issue_token
+from ioc.api.context import ApiOptions
 from ioc.config.kpi_loader import parse_kpi_config
 from ioc.kpi.service import KpiService
 from ioc.messages import Alert, Category, KpiSnapshot
@@ -225,12 +227,20 @@ def test_users_api_takes_and_returns_the_agency(
         )
 
 
-def test_changing_the_agency_ends_the_users_sessions(aapi: Api) -> None:
-    headers = aapi.auth("tuphap")
-    assert aapi.client.get("/api/alerts", headers=headers).status_code == 200
-    aapi.store._q("UPDATE users SET agency = ? WHERE username = ?", ("Sở Xây dựng", "tuphap"))
-    r = aapi.client.get("/api/alerts", headers=headers)
-    assert r.status_code == 401
+def test_changing_the_agency_ends_the_users_sessions(tmp_path: Path) -> None:
+    """REST refuses the old token at once; an open websocket closes at the next session check."""
+    for api in build_api(tmp_path, ApiOptions(heartbeat_seconds=30, session_recheck_seconds=0.2)):
+        user = api.store.add_user("tuphap", "agency", "unused-hash", datetime.now(UTC), agency="Sở Tư pháp")
+        token = issue_token(api.app.state.ctx.secret, api.app.state.ctx.sessions, user, timedelta(hours=1))
+        headers = {"Authorization": f"Bearer {token}"}
+        assert api.client.get("/api/alerts", headers=headers).status_code == 200
+        with api.client.websocket_connect(f"/ws?token={token}") as ws:
+            assert ws.receive_json()["type"] == "welcome"
+            api.store._q("UPDATE users SET agency = ? WHERE username = ?", ("Sở Xây dựng", "tuphap"))
+            assert api.client.get("/api/alerts", headers=headers).status_code == 401
+            with pytest.raises(WebSocketDisconnect) as exc:
+                ws.receive_json()  # heartbeats come every 30 s: only the close can end this
+        assert exc.value.code == 4401
 
 
 def test_cli_adds_and_lists_an_agency_user(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
