@@ -11,7 +11,10 @@ Every ``tick_seconds`` (1 s, or a third of the lease if that is shorter) the nod
 A dead node's cameras are therefore running elsewhere within ``lease_seconds`` + one tick + the
 camera's start. While Redis cannot be reached the node keeps its cameras running (nobody else can
 take them) and the outbox spools what they publish; when Redis is back, renewals re-take the
-lapsed leases with new tokens and the spool is sent first.
+lapsed leases with new tokens and the spool is sent first. For one lease after such an outage the
+node acquires nothing new, so that every worker re-takes its own cameras (with Redis restarted
+empty, every lease is free) instead of one taking another's — whose spooled alerts would then
+carry a stale token and be dropped.
 
 Each camera runs in its own :class:`~ioc.pipeline.supervisor.Engine` so that cameras come and go
 without disturbing the others; cameras with the same model share one loaded detector (calls are
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -125,6 +129,8 @@ class WorkerNode:
         self._lock = threading.Lock()
         self._workers = 1
         self.redis_ok = False
+        self._outage = False
+        self._quiet_until = 0.0
         self.outbox = outbox_factory(self._send)
         self.tick_seconds = min(1.0, leases.ttl_ms / 3000)
 
@@ -139,21 +145,33 @@ class WorkerNode:
     def tick(self) -> None:
         try:
             self._workers = self._leases.heartbeat()
+            self._note_reachable()
             self._renew_all()
             plan = plan_share(self._slots, list(self._held), self.node, self._workers)
+            if plan.acquire:  # now that we know we want some: skip those other workers hold
+                taken = [c for c, n in self._leases.holders().items() if n != self.node]
+                plan = plan_share(self._slots, list(self._held), self.node, self._workers, taken)
             for camera_id in plan.release:
                 self._let_go(camera_id, "released")
-            for camera_id in plan.acquire:
-                self._try_acquire(camera_id)
+            quiet = time.monotonic() < self._quiet_until
+            for camera_id in () if quiet else plan.acquire:
+                if self._try_acquire(camera_id):
+                    self._renew_all()  # a slow camera start must not let the other leases lapse
         except redis.RedisError as exc:
             if self.redis_ok:
                 logger.warning("worker %s: Redis unreachable (%s); cameras keep running", self.node, exc)
+                self._outage = True
             self.redis_ok = False
             return
-        if not self.redis_ok:
-            logger.info("worker %s: Redis reachable; %d workers alive", self.node, self._workers)
-        self.redis_ok = True
         metrics.LEASES_HELD.set(len(self._held))
+
+    def _note_reachable(self) -> None:
+        if self.redis_ok:
+            return
+        logger.info("worker %s: Redis reachable; %d workers alive", self.node, self._workers)
+        self.redis_ok = True
+        if self._outage:  # let every worker re-take its own leases before taking free ones
+            self._quiet_until = time.monotonic() + self._leases.ttl_ms / 1000
 
     def shutdown(self) -> None:
         """Stop every camera, give the leases back, send what is queued (spool what cannot go)."""
@@ -189,10 +207,10 @@ class WorkerNode:
                 logger.info("camera %s: lease had lapsed; taken again (token %d)", camera_id, token)
                 self._set_token(camera_id, token)
 
-    def _try_acquire(self, camera_id: str) -> None:
+    def _try_acquire(self, camera_id: str) -> bool:
         token = self._leases.acquire(camera_id)
         if token is None:
-            return
+            return False
         logger.info("camera %s: lease acquired by %s (token %d); starting it", camera_id, self.node, token)
         self._set_token(camera_id, token)
         camera = self._config.camera(camera_id)
@@ -202,10 +220,11 @@ class WorkerNode:
         except Exception:
             logger.exception("camera %s: failed to start; giving the lease back", camera_id)
             self._leases.release(camera_id, token)
-            return
+            return False
         with self._lock:
             self._held[camera_id] = _Held(token, runner)
         metrics.LEASE_EVENTS.labels("acquired").inc()
+        return True
 
     def _let_go(self, camera_id: str, event: str) -> None:
         held = self._stop_camera(camera_id, event)

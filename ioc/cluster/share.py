@@ -8,7 +8,8 @@ to acquire (an attempt fails when another worker holds the camera; that is fine)
   down, the camera waits for it); other nodes never take it.
 - Unpinned cameras are shared: a worker holds at most ceil(unpinned / live workers). A worker
   holding more (because another one just joined) releases the excess, highest camera ids first,
-  and the newcomer acquires them on its next tick.
+  and the newcomer acquires them on its next tick. A worker below its share tries only cameras no
+  other worker holds (one SCAN of the lease keys per tick, and only then).
 """
 
 from __future__ import annotations
@@ -33,8 +34,15 @@ class SharePlan:
     acquire: tuple[str, ...]
 
 
-def plan_share(cameras: Sequence[CameraSlot], held: Collection[str], node: str, workers: int) -> SharePlan:
-    """What ``node`` should release and try to acquire, given ``workers`` live workers."""
+def plan_share(
+    cameras: Sequence[CameraSlot],
+    held: Collection[str],
+    node: str,
+    workers: int,
+    taken: Collection[str] = (),
+) -> SharePlan:
+    """What ``node`` should release and try to acquire, given ``workers`` live workers and the
+    cameras ``taken`` by other workers now."""
     mine = [c.camera_id for c in cameras if c.pinned_to == node]
     pool = [c.camera_id for c in cameras if c.pinned_to is None]
     known = {c.camera_id for c in cameras}
@@ -43,7 +51,7 @@ def plan_share(cameras: Sequence[CameraSlot], held: Collection[str], node: str, 
     not_mine = sorted(c for c in held if c not in known or (c not in pool and c not in mine))
     excess = held_pool[target:]
     room = max(target - len(held_pool), 0)
-    free = [c for c in pool if c not in held][:room] if room else []
+    free = [c for c in pool if c not in held and c not in taken][:room]
     return SharePlan(
         release=(*not_mine, *excess),
         acquire=(*(c for c in mine if c not in held), *free),

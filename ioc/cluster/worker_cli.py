@@ -106,6 +106,7 @@ def run_worker(
 
         return Engine(camera_config, settings, publish, detector_factory=detectors)
 
+    warm_up(config, settings, node_name, detectors)
     node = WorkerNode(config, settings, bus=bus, leases=leases, outbox_factory=outbox, runner_factory=runner)
     health = health or bind_health(settings)
     health.RequestHandlerClass = _handler_for(node)
@@ -123,6 +124,17 @@ def run_worker(
         health.server_close()
         bus.close()
     return 0
+
+
+def warm_up(config: IocConfig, settings: Settings, node_name: str, detectors: SharedDetectors) -> None:
+    """Import the pipeline and load every model this node may run before taking any lease, so
+    that starting a camera later is quick and never holds up lease renewals."""
+    import ioc.pipeline.supervisor  # noqa: F401  (imports the tracker: seconds on a small CPU)
+
+    for camera in config.cameras:
+        if camera.enabled and camera.worker in (None, node_name):
+            logger.info("worker %s: loading model %s", node_name, camera.detect.model)
+            detectors(camera.detect, settings)
 
 
 def _model_detector(detect: Any, settings: Settings) -> Any:

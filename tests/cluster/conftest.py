@@ -96,3 +96,13 @@ def pg_url() -> Iterator[str]:
     finally:
         admin.execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[object]:
+    """Print the cluster's process logs when a cluster test fails."""
+    report = yield
+    cluster = getattr(item, "funcargs", {}).get("cluster")
+    if call.when == "call" and call.excinfo is not None and cluster is not None:
+        print(cluster.logs())
+    return report
