@@ -253,6 +253,7 @@ class SiteConfig(Strict):
     )
     map_center: Location | None = Field(None, description="Map centre; default: the cameras' centroid")
 
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
@@ -262,7 +263,6 @@ class SiteConfig(Strict):
             expected = "expected an IANA name such as 'Asia/Ho_Chi_Minh'"
             raise ValueError(f"unknown time zone {v!r}: {expected}") from None
         return v
-
 
 class IocConfig(Strict):
     site: SiteConfig = Field(default_factory=SiteConfig)

@@ -80,7 +80,9 @@ class IdentityMap:
         self._next_id += 1
         return obj
 
-    def _continue(self, name: str, box: tuple[float, ...], timestamp: float, present: set[int]) -> int | None:
+    def _continue(
+        self, name: str, box: tuple[float, ...], timestamp: float, present: set[int]
+    ) -> int | None:
         cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
         best: tuple[float, int] | None = None
         for obj, seen in self._objects.items():

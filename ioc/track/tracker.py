@@ -239,6 +239,7 @@ class Tracker:
             logger.debug("camera %s: retired lost tracks %s", frame.camera_id, sorted(gone))
 
 
+
 HELD_OVERLAP_IOU = 0.3
 """A detection of the same class overlapping a stationary object's last box this much carries it."""
 
