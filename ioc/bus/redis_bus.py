@@ -17,7 +17,8 @@
   that lost the camera's lease; it is dropped and counted (``ioc_fenced_messages_total``).
 - Consumed alerts are stored (idempotent by seq: nodes sharing PostgreSQL store each once) and then
   offered to the node's subscribers — the same store-then-fan-out order as ``MemoryBus``, which
-  keeps resume gap-free.
+  keeps resume gap-free. An alert the store refuses (PostgreSQL down) is neither acknowledged nor
+  offered: it stays pending and is reclaimed and stored once the store is back.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import redis
 
 from ioc import metrics
 from ioc.bus.base import Message
-from ioc.bus.memory import Fanout, deliver
+from ioc.bus.memory import Fanout
 from ioc.bus.subscription import DEFAULT_QUEUE_SIZE, Subscription
 from ioc.cluster.leases import lease_holders
 from ioc.messages import Alert, CameraStatus, KpiSnapshot
@@ -289,8 +290,8 @@ class RedisBus:
             except ValueError as exc:
                 logger.error("redis bus: dropping unreadable entry %s: %s", entry_id, exc)
             else:
-                if self._admitted(message, fields):
-                    self._deliver(message)
+                if self._admitted(message, fields) and not self._deliver(message):
+                    return  # not stored: left pending, reclaimed and tried again after claim_idle_ms
         self._sub.xack(self.stream, self.group, entry_id)
 
     def _admitted(self, message: Message, fields: dict[str, str]) -> bool:
@@ -309,9 +310,19 @@ class RedisBus:
         )
         return False
 
-    def _deliver(self, message: Message) -> None:
+    def _deliver(self, message: Message) -> bool:
+        """Store an alert, then offer it live; False (nothing offered) when the store failed."""
         assert self._store is not None
-        deliver(message, self._store.save_alert, self._fanout.offer)
-        if isinstance(message, Alert) and message.seq is not None:
-            with self._lock:
-                self._last_seq = max(self._last_seq, message.seq)
+        if isinstance(message, Alert):
+            try:
+                message = self._store.save_alert(message)
+            except Exception as exc:
+                logger.warning(
+                    "redis bus: storing alert seq %s failed (%s); retrying later", message.seq, exc
+                )
+                return False
+            if message.seq is not None:
+                with self._lock:
+                    self._last_seq = max(self._last_seq, message.seq)
+        self._fanout.offer(message)
+        return True

@@ -1,6 +1,7 @@
 """The Redis bus as a cluster uses it, on a private Redis: delivery ids make resends idempotent,
 alerts wait until an API node seeded the seq, stale fencing tokens are dropped, a dead consumer's
-pending entries are reclaimed, and an API node recovers by itself when Redis restarts empty."""
+pending entries are reclaimed, an API node recovers by itself when Redis restarts empty, and an
+alert the store could not take (PostgreSQL connection lost) is stored when it is back."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from prometheus_client import REGISTRY
 
 from ioc.bus.redis_bus import RedisBus
+from ioc.store.postgres import PostgresStore
 from ioc.store.sqlite import SqliteStore
 from tests.cluster.conftest import RedisServer
 from tests.factories import make_alert, make_camera_status
@@ -116,3 +119,26 @@ def test_an_api_node_recovers_when_redis_restarts_empty(
     finally:
         api.close()
         worker.close()
+
+
+def test_alerts_the_store_refused_are_stored_once_it_is_back(redis_server: RedisServer, pg_url: str) -> None:
+    """PostgreSQL drops the API node's connection (as in a server restart): the alert that found
+    out stays pending and is stored on the next try; the store reconnects by itself."""
+    store = PostgresStore(pg_url)
+    api = RedisBus(redis_server.url, store, node="api", claim_idle_ms=300)
+    worker = RedisBus(redis_server.url, None, node="w", consume=False)
+    try:
+        worker.send(make_alert(0))
+        assert _eventually(lambda: store.max_seq() == 1)
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (store._conn.info.backend_pid,))
+        for n in range(1, 4):
+            worker.send(make_alert(n))
+        stored = lambda: [a.seq for a in store.messages_after(0, 10)]  # noqa: E731
+        assert _eventually(lambda: stored() == [1, 2, 3, 4])
+        client = redis_server.client()
+        assert _eventually(lambda: client.xpending(api.stream, api.group)["pending"] == 0)
+    finally:
+        api.close()
+        worker.close()
+        store.close()
