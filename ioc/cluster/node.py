@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 DetectorFactory = Callable[[DetectConfig, Settings], Detector]
 
+HANDOVER_SECONDS = 5.0
+"""How long a worker giving a camera up waits for its last messages to reach Redis."""
+
 
 class CameraRunner(Protocol):
     """What the node starts per leased camera (``Engine`` for one camera)."""
@@ -229,6 +232,10 @@ class WorkerNode:
     def _let_go(self, camera_id: str, event: str) -> None:
         held = self._stop_camera(camera_id, event)
         if held is not None:
+            # the camera's last messages (alerts it ended) go out before another worker may take
+            # it; sent later, they would carry a stale token and be dropped
+            if self.redis_ok:
+                self.outbox.wait_sent(timeout=HANDOVER_SECONDS)
             self._leases.release(camera_id, held.token)
             logger.info("camera %s: lease released by %s", camera_id, self.node)
 

@@ -130,6 +130,8 @@ class Outbox:
         self._spool = spool
         self._retry = retry_seconds
         self._queue: queue.SimpleQueue[Envelope] = queue.SimpleQueue()
+        self._unsent = 0  # queued, or spooled, and not sent yet
+        self._idle = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ioc-outbox", daemon=True)
 
@@ -141,7 +143,21 @@ class Outbox:
         self._thread.start()
 
     def put(self, envelope: Envelope) -> None:
+        with self._idle:
+            self._unsent += 1
         self._queue.put(envelope)
+
+    def wait_sent(self, timeout: float) -> bool:
+        """Wait until everything put so far has reached Redis (False: timed out, e.g. Redis is
+        down and messages wait in the spool)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._unsent == 0, timeout)
+
+    def _sent(self) -> None:
+        with self._idle:
+            self._unsent -= 1
+            if self._unsent == 0:
+                self._idle.notify_all()
 
     def stop(self, drain_seconds: float = 5.0) -> None:
         """Send what is queued (spooling what cannot go), then stop; the spool stays on disk."""
@@ -163,12 +179,14 @@ class Outbox:
 
     def _take(self, envelope: Envelope) -> None:
         if len(self._spool) == 0 and self._try(envelope):
-            return
-        self._spool.append(envelope)
+            self._sent()
+        elif not self._spool.append(envelope):
+            self._sent()  # dropped (spool full): counted there
 
     def _flush(self) -> None:
         while (head := self._spool.head()) is not None and self._try(head):
             self._spool.pop()
+            self._sent()
 
     def _try(self, envelope: Envelope) -> bool:
         try:

@@ -4,6 +4,7 @@ is the node's own seam (``runner_factory``); these tests record starts and stops
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,8 +80,6 @@ def test_pins_fair_share_and_takeover(redis_server: RedisServer, tmp_path: Path)
 
 
 def test_a_node_that_stops_renewing_loses_its_cameras(redis_server: RedisServer, tmp_path: Path) -> None:
-    import time
-
     runs = Runs()
     config = _config({})
     a = _node(redis_server, "node-a", config, runs, tmp_path)

@@ -54,11 +54,13 @@ def test_messages_wait_on_disk_while_the_link_is_down_and_go_out_in_order(tmp_pa
         for m in messages[1:6]:
             outbox.put(Envelope.new(m, 7))
         assert _eventually(lambda: outbox.spooled == 5)
+        assert outbox.wait_sent(timeout=0.1) is False  # what a worker handing a camera over waits for
         assert len((tmp_path / "w.jsonl").read_text().splitlines()) == 5
         link.up = True
         for m in messages[6:]:
             outbox.put(Envelope.new(m, 7))
-        assert _eventually(lambda: len(link.sent) == 10)
+        assert outbox.wait_sent(timeout=5.0) is True
+        assert len(link.sent) == 10
     finally:
         outbox.stop()
     assert [e.message for e in link.sent] == messages
