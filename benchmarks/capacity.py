@@ -1,175 +1,302 @@
-"""Capacity: N cameras on one shared DetectorLoop vs one detector call per camera frame.
+"""Capacity, live: N RTSP cameras through the whole ioc engine vs the loop a user would write.
 
-Both runs see the same frames in the same order (synthetic cameras from scripted footage: half of
-them busy with walkers, half quiet streets), at each camera's ``detect.fps``, and run the same
-camera workers (track → rules → events). The baseline calls the detector once per camera frame;
-the shared loop batches the cameras that need it and lets its motion gate skip quiet ones. A third
-run keeps batching but opens the motion gate for every frame, to show what batching alone buys.
+N H.264 720p25 cameras are served over RTSP by the GStreamer RTSP server the e2e tests use
+(``tests/rtsp_server.py``, one process, a mount per camera): a quarter of them busy (people and a
+bus moving, ``city_scenes``), the rest quiet (a parked bus, sensor noise, nothing moving). Two
+runs see the same streams, one after the other, each in its own process (so CPU and memory are
+its own), with the same model and input size:
 
-    python benchmarks/capacity.py --cameras 4 --seconds 6
+- ``ioc``: the whole engine in-process (``ioc.pipeline.supervisor.Engine``: readers, motion gate,
+  shared detector loop, tracker, rules, alerts with snapshots) with an intrusion zone on the
+  pavement and a counting line for vehicles on every camera, so busy cameras raise alerts;
+- ``naive``: ``YOLO(weights).track(source="cameras.streams", stream=True, imgsz=...)``.
 
-Prints camera-frames served per second for each run and the ratio against the baseline.
+Reported per run: detections per second per camera, busy and quiet apart (ioc: frames the
+detector ran on, from the Prometheus counter ``ioc_detector_frames_total`` via
+``REGISTRY.get_sample_value``, every reason but ``hold``; naive: results per stream), CPU (cores,
+all threads), peak RSS, alerts, and ioc's frame-to-alert latency p50/p95/p99 (from each alert's
+``started_at``, the capture time of the frame, to the moment the engine published it), then the
+ratio of ioc to naive. Needs ``/usr/bin/python3`` with the GStreamer RTSP
+server (``scripts/setup.sh --test``). Run from the repository root::
+
+    python -m benchmarks.capacity --cameras 16 --busy 4 --seconds 60 --imgsz 320
+
+Both runs first wait until every camera delivers (``--warmup`` at most), then measure.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from ioc.config.models import CameraConfig
-from ioc.detect.base import Detector
-from ioc.ingest.slot import LatestFrameSlot
-from ioc.pipeline import footage
-from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop, MotionGate
-from ioc.pipeline.worker import CameraWorker
-from ioc.settings import load_settings
-from ioc.types import Frame
+from benchmarks.city_scenes import FPS, HEIGHT, WIDTH, Scene, city_clip
 
-SOURCE_FPS = 10
-DETECT_FPS = 5.0
+DETECTED_METRIC = "ioc_detector_frames_total"
+"""Per camera and reason, frames the planner handed on; every reason but ``hold`` ran the detector."""
+DETECTED_REASONS = ("first", "motion", "tracks", "stationary", "recheck")
+CLASSES = ("person", "car", "bus", "truck")
+RESULT_TAG = "CAPACITY-RESULT "
 
 
 @dataclass(frozen=True, slots=True)
-class Run:
-    name: str
-    offered: int  # camera-frames offered at detect.fps
-    detected: int  # camera-frames that went through the detector
-    calls: int
+class Measured:
+    """One run's figures; ``per_camera`` is detections per second by camera id."""
+
+    run: str
     seconds: float
+    per_camera: dict[str, float]
+    cpu_cores: float
+    peak_rss_mib: float
+    alerts: int
+    latencies_s: list[float]
 
-    @property
-    def fps(self) -> float:
-        return self.offered / self.seconds
+
+def camera_ids(n: int) -> list[str]:
+    return [f"cam{i:02d}" for i in range(n)]
 
 
-def _camera(i: int) -> CameraConfig:
-    return CameraConfig.model_validate(
-        {
-            "id": f"cam{i}",
-            "source": f"cam{i}.mp4",
-            "detect": {"fps": DETECT_FPS, "imgsz": 320, "classes": ["person"]},
-            "zones": [{"id": "z", "polygon": [[0.3, 0.5], [0.7, 0.5], [0.7, 1.0], [0.3, 1.0]]}],
-            "rules": [{"id": "enter", "type": "intrusion", "zone": "z"}],
-        }
+def is_busy(camera_id: str, busy: int) -> bool:
+    return int(camera_id[3:]) < busy
+
+
+# ---- the ioc run ---------------------------------------------------------------------------
+
+
+def _camera_config(camera_id: str, url: str, imgsz: int) -> dict[str, Any]:
+    return {
+        "id": camera_id,
+        "source": url,
+        "detect": {"imgsz": imgsz, "classes": list(CLASSES)},
+        "zones": [{"id": "pavement", "polygon": [[0.0, 0.72], [1.0, 0.72], [1.0, 1.0], [0.0, 1.0]]}],
+        "lines": [{"id": "count", "points": [[0.5, 0.3], [0.5, 0.9]]}],
+        "rules": [
+            {"id": "walk-in", "type": "intrusion", "zone": "pavement", "classes": ["person"]},
+            {"id": "vehicles", "type": "line_crossing", "line": "count", "classes": ["car", "bus", "truck"]},
+        ],
+    }
+
+
+class _AlertClock:
+    """The engine's publish callable: notes when each alert start was published."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.latencies_s: list[float] = []
+        self.measuring = False
+
+    def __call__(self, message: object) -> None:
+        now = time.time()
+        started = getattr(message, "started_at", None)
+        if not (
+            self.measuring and getattr(message, "state", None) == "start" and isinstance(started, datetime)
+        ):
+            return
+        with self._lock:
+            self.latencies_s.append(now - started.timestamp())
+
+
+def _detected(camera_id: str) -> float:
+    """Frames of ``camera_id`` the detector has run on so far."""
+    from prometheus_client import REGISTRY
+
+    labels = ({"camera": camera_id, "reason": reason} for reason in DETECTED_REASONS)
+    return sum(REGISTRY.get_sample_value(DETECTED_METRIC, lab) or 0.0 for lab in labels)
+
+
+def _wait_warm(ids: list[str], timeout_s: float) -> None:
+    """Until every camera has delivered a second of frames and been through the detector."""
+    from prometheus_client import REGISTRY
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        read = [REGISTRY.get_sample_value("ioc_frames_read_total", {"camera": c}) or 0.0 for c in ids]
+        if min(read) >= FPS and min(_detected(c) for c in ids) >= 1:
+            return
+        time.sleep(0.5)
+    print(f"warning: not every camera was running within {timeout_s:g} s", file=sys.stderr)
+
+
+def run_ioc(args: argparse.Namespace, urls: dict[str, str]) -> Measured:
+    from ioc.cli import offline_environment
+    from ioc.config.models import IocConfig
+    from ioc.pipeline.supervisor import Engine
+    from ioc.settings import load_settings
+
+    offline_environment()
+    config = IocConfig.model_validate(
+        {"cameras": [_camera_config(c, u, args.imgsz) for c, u in urls.items()]}
+    )
+    clock = _AlertClock()
+    with tempfile.TemporaryDirectory(prefix="ioc-capacity-") as data_dir:
+        settings = load_settings(models_dir=args.models_dir.resolve(), data_dir=Path(data_dir))
+        with Engine(config, settings, clock):
+            _wait_warm(list(urls), args.warmup)
+            before = {c: _detected(c) for c in urls}
+            cpu0, t0 = time.process_time(), time.monotonic()
+            clock.measuring = True
+            time.sleep(args.seconds)
+            clock.measuring = False
+            elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
+            per_camera = {c: (_detected(c) - before[c]) / elapsed for c in urls}
+    return Measured("ioc", elapsed, per_camera, cpu / elapsed, _peak_rss_mib(), len(clock.latencies_s),
+                    clock.latencies_s)  # fmt: skip
+
+
+# ---- the naive run -------------------------------------------------------------------------
+
+
+def run_naive(args: argparse.Namespace, urls: dict[str, str]) -> Measured:
+    from ioc.cli import offline_environment
+
+    offline_environment()
+    from ultralytics import YOLO  # type: ignore[attr-defined]
+
+    model = YOLO(str(args.naive_model or args.models_dir / "yolov8s-world.pt"))
+    class_ids = [i for i, name in model.names.items() if name in CLASSES]
+    with tempfile.TemporaryDirectory(prefix="ioc-capacity-") as tmp:
+        streams = Path(tmp) / "cameras.streams"
+        streams.write_text("\n".join(urls.values()) + "\n", encoding="utf-8")
+        results = model.track(source=str(streams), stream=True, imgsz=args.imgsz, classes=class_ids,
+                              conf=0.35, verbose=False)  # fmt: skip
+        next(iter(results))  # streams open and the model is warm (LoadStreams waits for every camera)
+        batches, cpu0, t0 = 0, time.process_time(), time.monotonic()
+        for _batch in results:
+            batches += 1
+            if time.monotonic() - t0 >= args.seconds:
+                break
+        elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
+    per_camera = dict.fromkeys(urls, batches / elapsed)  # every batch holds one frame of each stream
+    return Measured("naive", elapsed, per_camera, cpu / elapsed, _peak_rss_mib(), 0, [])
+
+
+def _peak_rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ---- the parent: server, runs, table -------------------------------------------------------
+
+
+def _child(run: str, args: argparse.Namespace, urls: dict[str, str]) -> Measured:
+    cmd = [sys.executable, "-m", "benchmarks.capacity", "--run", run, "--urls", json.dumps(urls)]
+    cmd += ["--seconds", str(args.seconds), "--imgsz", str(args.imgsz), "--warmup", str(args.warmup)]
+    cmd += ["--models-dir", str(args.models_dir)]
+    if args.naive_model:
+        cmd += ["--naive-model", str(args.naive_model)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=os.environ.copy())
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT_TAG):
+            return Measured(**json.loads(line[len(RESULT_TAG) :]))
+    raise SystemExit(f"the {run} run failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(round(q / 100 * (len(ordered) - 1)), len(ordered) - 1)]
+
+
+def _row(m: Measured, busy: int) -> str:
+    busy_rates = [r for c, r in m.per_camera.items() if is_busy(c, busy)]
+    quiet_rates = [r for c, r in m.per_camera.items() if not is_busy(c, busy)]
+    mean = sum(busy_rates) / max(len(busy_rates), 1)
+    quiet = sum(quiet_rates) / len(quiet_rates) if quiet_rates else float("nan")
+    lat = m.latencies_s
+    latency = "-" if not lat else " / ".join(f"{_percentile(lat, q):.2f}" for q in (50, 95, 99))
+    return (
+        f"| {m.run:5s} | {min(busy_rates, default=float('nan')):6.2f} | {mean:6.2f} | {quiet:6.2f} | "
+        f"{m.cpu_cores:5.2f} | {m.peak_rss_mib:7.0f} | {m.alerts:6d} | {latency:18s} |"
     )
 
 
-def _frames(n_cameras: int, seconds: float) -> list[list[Frame]]:
-    """Per camera, the frames at detect.fps: even cameras have walkers, odd ones are quiet."""
-    background = footage.street_background(640, 480)
-    busy = footage.Script(640, 480, SOURCE_FPS, seconds, (
-        footage.walk("walker", 0.38, [(0.0, -0.1, 0.85), (seconds, 1.1, 0.85)]),
-        footage.walk("suit", 0.36, [(0.0, 1.1, 0.75), (seconds, -0.1, 0.7)]),
-    ))  # fmt: skip
-    quiet = footage.Script(640, 480, SOURCE_FPS, seconds, ())
-    step = round(SOURCE_FPS / DETECT_FPS)
-    out = []
-    for c in range(n_cameras):
-        images = list(footage.frames(busy if c % 2 == 0 else quiet, background))
-        out.append([
-            Frame(f"cam{c}", img, i / SOURCE_FPS, 1_767_225_600.0 + i / SOURCE_FPS, i)
-            for i, img in enumerate(images) if i % step == 0
-        ])  # fmt: skip
-    return out
+def _machine() -> str:
+    lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), platform.processor()
+    )
+    return f"{model}, {os.cpu_count()} logical CPUs, load average {os.getloadavg()[0]:.1f} before the runs"
 
 
-class _Counting:
-    """Wraps a Detector to count calls and images (same protocol)."""
-
-    def __init__(self, inner: Detector) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.class_names = inner.class_names
-        self.calls = 0
-        self.images = 0
-
-    def detect(self, images, *, imgsz, confidence, classes=None):  # type: ignore[no-untyped-def]
-        self.calls += 1
-        self.images += len(images)
-        return self.inner.detect(images, imgsz=imgsz, confidence=confidence, classes=classes)
-
-
-def baseline(detector: Detector, cameras: list[CameraConfig], frames: list[list[Frame]]) -> Run:
-    counting = _Counting(detector)
-    workers = [CameraWorker.build(c, publish=lambda _a: None, snapshots=None) for c in cameras]
-    started = time.perf_counter()
-    for step in range(len(frames[0])):
-        for cam, worker, per_cam in zip(cameras, workers, frames, strict=True):
-            frame = per_cam[step]
-            d = cam.detect
-            dets = counting.detect([frame.image], imgsz=d.imgsz, confidence=d.confidence, classes=d.classes)
-            worker.process(frame, dets[0])
-    seconds = time.perf_counter() - started
-    offered = sum(len(f) for f in frames)
-    return Run("one call per camera frame", offered, counting.images, counting.calls, seconds)
-
-
-def shared(
-    name: str, detector: Detector, cameras: list[CameraConfig], frames: list[list[Frame]], gate: MotionGate
-) -> Run:
-    counting = _Counting(detector)
-    workers = [CameraWorker.build(c, publish=lambda _a: None, snapshots=None) for c in cameras]
-    slots = [LatestFrameSlot(c.id) for c in cameras]
-    clock = _StreamClock()
-    loop = DetectorLoop(counting, [CameraFeed(s, w) for s, w in zip(slots, workers, strict=True)],
-                        clock=clock, gate=gate)  # fmt: skip
-    no_wait = threading.Event()
-    no_wait.set()
-    started = time.perf_counter()
-    for step in range(len(frames[0])):
-        clock.now = step * 1.01 / DETECT_FPS  # a hair over one period: float sums never fall short
-        for slot, per_cam in zip(slots, frames, strict=True):
-            slot.put(per_cam[step])
-        batch = loop.collect(no_wait)
-        if batch:
-            loop.detect(batch)
-        for worker in workers:
-            worker.drain()
-    seconds = time.perf_counter() - started
-    offered = sum(len(f) for f in frames)
-    return Run(name, offered, counting.images, counting.calls, seconds)
-
-
-class _StreamClock:
-    """The loop's clock follows the stream, so the fps cap sees one frame per camera per step."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+def report(args: argparse.Namespace, machine: str, runs: list[Measured]) -> None:
+    print(f"{args.cameras} cameras ({args.busy} busy), {WIDTH}x{HEIGHT}@{FPS} H.264 over RTSP, "
+          f"imgsz {args.imgsz}, {args.seconds:g} s per run; {machine}")  # fmt: skip
+    print("| run   | busy det/s min | busy mean | quiet mean | CPU cores | peak RSS MiB | alerts | "
+          "frame→alert p50/p95/p99 s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for m in runs:
+        print(_row(m, args.busy))
+    ioc, naive = runs
+    busy_ids = [c for c in ioc.per_camera if is_busy(c, args.busy)]
+    worst_ioc = min((ioc.per_camera[c] for c in busy_ids), default=0.0)
+    worst_naive = min((naive.per_camera[c] for c in busy_ids), default=0.0)
+    if worst_naive > 0:
+        ratio = worst_ioc / worst_naive
+        print(f"slowest busy camera: ioc {worst_ioc:.2f}/s, naive {worst_naive:.2f}/s, ratio x{ratio:.2f}")
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
-    p.add_argument("--cameras", type=int, default=4)
-    p.add_argument("--seconds", type=float, default=6.0, help="seconds of footage per camera")
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    p.add_argument("--cameras", type=int, default=16)
+    p.add_argument("--busy", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=60.0, help="measured seconds per run")
+    p.add_argument("--imgsz", type=int, default=320)
+    p.add_argument("--warmup", type=float, default=60.0, help="longest wait for every camera, seconds")
+    p.add_argument("--gop", type=int, default=50, help="keyframe interval of the served clips, frames")
     p.add_argument("--models-dir", type=Path, default=Path("models"))
+    p.add_argument(
+        "--naive-model", type=Path, default=None, help="weights for the naive loop (default: the .pt)"
+    )
+    p.add_argument("--run", choices=["ioc", "naive"], help=argparse.SUPPRESS)
+    p.add_argument("--urls", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.run:
+        measured = (run_ioc if args.run == "ioc" else run_naive)(args, json.loads(args.urls))
+        print(RESULT_TAG + json.dumps(asdict(measured)), flush=True)
+        return
+    if args.cameras < 1 or args.seconds <= 0:
+        p.error(f"--cameras must be >= 1 and --seconds > 0, got {args.cameras} and {args.seconds:g}")
+    if not 0 <= args.busy <= args.cameras:
+        p.error(f"--busy must be between 0 and --cameras ({args.cameras}), got {args.busy}")
+    serve(args)
 
-    from ioc.cli import offline_environment
-    from ioc.detect.ultralytics_backend import load_detector
 
-    offline_environment()  # nothing phones home
-    detector = load_detector("yolov8s-world", load_settings(models_dir=args.models_dir))
-    cameras = [_camera(i) for i in range(args.cameras)]
-    frames = _frames(args.cameras, args.seconds)
-    detector.detect([frames[0][0].image], imgsz=320, confidence=0.35)  # warm-up
-    runs = [
-        baseline(detector, cameras, frames),
-        shared("shared loop, batching only", detector, cameras, frames, MotionGate(min_changed_ratio=0.0)),
-        shared("shared loop, batching + motion gate", detector, cameras, frames, MotionGate()),
-    ]
-    print(f"{args.cameras} cameras x {args.seconds:g} s at {DETECT_FPS:g} fps, detector {detector.name}")
-    base = runs[0].fps
-    for run in runs:
-        print(
-            f"  {run.name:38s} {run.fps:7.1f} camera-frames/s  x{run.fps / base:.2f}  "
-            f"({run.detected} frames detected in {run.calls} calls, {run.seconds:.1f} s)"
-        )
+def _say(text: str) -> None:
+    print(f"capacity: {text}", file=sys.stderr, flush=True)
+
+
+def serve(args: argparse.Namespace) -> None:
+    from tests.rtsp_fixture import RtspServer
+
+    _say("preparing the busy and quiet clips (cached in data/cache/bench/)")
+    clips = {scene: city_clip(scene, seconds=20.0, gop=args.gop) for scene in Scene}
+    ids = camera_ids(args.cameras)
+    mounts = {c: str(clips[Scene.BUSY if is_busy(c, args.busy) else Scene.QUIET].resolve()) for c in ids}
+    server = RtspServer(mounts, fps=FPS, width=WIDTH, height=HEIGHT)
+    machine = _machine()
+    server.start()
+    try:
+        urls = {c: server.url(c) for c in ids}
+        runs = []
+        for run in ("ioc", "naive"):
+            _say(f"{run} run: {args.cameras} cameras on RTSP port {server.port}, {args.seconds:g} s measured")
+            runs.append(_child(run, args, urls))
+    finally:
+        server.stop()
+    report(args, machine, runs)
 
 
 if __name__ == "__main__":

@@ -45,12 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="validate a cameras.yaml; prints OK or every error with its line")
     c.add_argument("file", type=Path)
+    c.add_argument("--kpi", action="store_true", help="the file is a kpi.yaml (KPI sources, working hours)")
 
     r = sub.add_parser("replay", help="run the pipeline on a recorded file in video time")
-    r.add_argument("--config", type=Path, default=Path("cameras.yaml"))
+    r.add_argument("--config", type=Path, default=Path("cameras.yaml"), help="ignored with --compare")
     r.add_argument("--camera", required=True, help="camera id in the config whose rules to apply")
     r.add_argument("--source", type=Path, required=True, help="video file")
-    r.add_argument("--events-out", type=Path, required=True, help="JSON lines output, one Alert per line")
+    r.add_argument("--events-out", type=Path, help="JSON lines output, one Alert per line (required)")
+    r.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("OLD", "NEW"),
+        default=None,
+        help="dry run: both configs on the same footage; print the alerts that appear, disappear or change",
+    )
+    r.add_argument("--flows-out", type=Path, default=None, help="JSON lines output, one FlowCount per line")
     r.add_argument("--data-dir", type=Path, default=None, help="where snapshots go (default: IOC_DATA_DIR)")
     r.add_argument("--start-time", default="1970-01-01T00:00:00Z", help="wall time of the file's first frame")
     r.add_argument("--no-snapshots", action="store_true", help="skip writing snapshot JPEGs")
@@ -62,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--data-dir", type=Path, default=None)
     s.add_argument("--no-engine", action="store_true", help="API only (camera workers run elsewhere)")
+    s.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate: serve HTTPS (IOC_TLS_CERT)")
+    s.add_argument("--tls-key", type=Path, default=None, help="PEM private key (IOC_TLS_KEY)")
 
     w = sub.add_parser("worker", help="cluster camera worker: leases cameras, publishes to IOC_REDIS_URL")
     w.add_argument("--config", type=Path, default=None, help="cameras.yaml (default: IOC_CONFIG_PATH)")
@@ -86,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("name", nargs="?", default="yolov8s-world")
     m.add_argument("--models-dir", type=Path, default=None)
     m.add_argument("--imgsz", type=int, default=None, help="export: detector input size (default 320)")
+    m.add_argument("--int8", action="store_true", help="export: also quantize to INT8 and check it")
+    m.add_argument(
+        "--calibration-frames", type=int, default=None, help="export --int8: frames per footage source (40)"
+    )
+    m.add_argument("--config", type=Path, default=None, help="export --int8: cameras to calibrate on")
+    m.add_argument("--data-dir", type=Path, default=None, help="export --int8: where demo/ footage is")
 
     d = sub.add_parser("demo", help="demo footage and config")
     d.add_argument("action", choices=["prepare"])

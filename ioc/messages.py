@@ -96,6 +96,9 @@ class Alert(WireModel):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     source_time_s: float | None = None
+    agency: str | None = Field(
+        default=None, description="Agency responsible (public_service / field_report alerts)"
+    )
 
 
 class CameraStatus(WireModel):
@@ -126,6 +129,53 @@ class KpiSnapshot(WireModel):
     at: datetime
     values: tuple[KpiValue, ...]
     warnings: tuple[LocalizedText, ...] = ()
+    category: Category | None = Field(
+        default=None, description="Who may see it: roles seeing this category; None: all-seeing roles"
+    )
+    demo: bool = Field(default=False, description="Computed from generated demo records")
 
 
-BusMessage = Annotated[Alert | CameraStatus | KpiSnapshot, Field(discriminator="type")]
+class FlowBucket(WireModel):
+    """Crossings of one object class in one direction during a flow interval."""
+
+    object_class: str
+    direction: Literal["in", "out"]
+    count: int = Field(ge=0)
+    mean_speed_kmh: float | None = Field(
+        default=None, description="Mean of the crossings' measured speeds; None when none was measured"
+    )
+    speed_samples: int = Field(default=0, ge=0, description="How many crossings had a measured speed")
+
+
+class FlowCount(WireModel):
+    """Traffic flow over one line during one interval: counts per class and direction.
+
+    Intervals are aligned to multiples of the rule's ``interval_seconds`` in Unix time (so a 60 s
+    interval runs from hh:mm:00 to hh:mm+1:00). ``started_at``/``ended_at`` are the part of that
+    interval the camera actually watched: ``partial`` is true when that is less than the whole
+    interval (the camera started, stopped or was reconfigured inside it). One message per
+    (camera, rule, started_at); a message sent again replaces the earlier one. Classes and
+    directions with no crossing are left out of ``counts``.
+    """
+
+    type: Literal["flow"] = "flow"
+    schema_version: int = SCHEMA_VERSION
+    camera_id: str
+    category: Category
+    rule_id: str
+    line_id: str
+    interval_seconds: float = Field(gt=0)
+    started_at: datetime
+    ended_at: datetime
+    partial: bool = False
+    counts: tuple[FlowBucket, ...] = ()
+    source_time_s: float | None = Field(
+        default=None, description="ioc replay: file time (s) at which the interval closed"
+    )
+
+    @property
+    def total(self) -> int:
+        return sum(b.count for b in self.counts)
+
+
+BusMessage = Annotated[Alert | CameraStatus | KpiSnapshot | FlowCount, Field(discriminator="type")]

@@ -5,6 +5,11 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 FRAMES_READ = Counter("ioc_frames_read_total", "Frames decoded from a camera source", ["camera"])
+FRAMES_CONVERTED = Counter(
+    "ioc_frames_converted_total",
+    "Decoded frames converted from the decoder's format when taken (format: bgr or luma)",
+    ["camera", "format"],
+)
 FRAMES_DROPPED = Counter(
     "ioc_frames_dropped_total", "Frames overwritten in the latest-frame slot before use", ["camera"]
 )
@@ -72,6 +77,21 @@ FRAME_TO_ALERT = Histogram(
     "ioc_frame_to_alert_seconds",
     "From a frame's decode to the alert it raised being published (live cameras)",
     buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
+)
+CONFIG_RELOADS = Counter(
+    "ioc_config_reloads_total",
+    "Config versions seen by hot reload: applied, refused (invalid) or failed (could not be applied)",
+    ["result"],
+)
+KPI_RECORDS = Counter(
+    "ioc_kpi_records_total", "KPI records received from a source, by outcome", ["source", "outcome"]
+)
+KPI_POLLS = Counter("ioc_kpi_polls_total", "Polls of a KPI pull source, by outcome", ["source", "outcome"])
+LOGIN_LOCKS = Counter("ioc_login_locks_total", "Login locks started after repeated failed logins", ["scope"])
+LOGIN_THROTTLED = Counter(
+    "ioc_login_throttled_total",
+    "Login attempts refused (slow-down or lock) without checking the password",
+    ["scope"],
 )
 SPOOL_MESSAGES = Gauge("ioc_spool_messages", "Worker messages waiting on local disk for Redis")
 SPOOLED = Counter("ioc_spooled_total", "Worker messages written to the local spool (Redis unreachable)")

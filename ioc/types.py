@@ -8,39 +8,170 @@ Time is seconds taken from frame timestamps, never frame counts.
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 StrArray = npt.NDArray[np.object_]
+Image = npt.NDArray[np.uint8]
+"""A BGR picture, HxWx3 uint8."""
+GreyImage = npt.NDArray[np.uint8]
+"""A grey picture, HxW uint8."""
 
 
-@dataclass(frozen=True, slots=True)
+class Picture(Protocol):
+    """A decoded picture kept in its native pixel format (a PyAV ``VideoFrame`` in YUV, say).
+
+    ``bgr`` and ``luma`` convert on every call; ``Frame`` calls each at most once and caches it.
+    """
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+    def bgr(self) -> Image: ...
+
+    def luma(self) -> GreyImage: ...
+
+
 class Frame:
     """One decoded picture from a camera.
 
     ``timestamp`` is the stream time in seconds (monotonic within one source: the presentation
     time for files and replays, the capture clock for live cameras). ``wall_time`` is the Unix
     time the frame stands for (capture time live; start time + stream time in a replay).
+
+    Built from a BGR array (``Frame(camera_id, image, timestamp, wall_time, index)``), or by a
+    reader from a decoded picture (``Frame.lazy``), which converts nothing until asked:
+    ``image`` (BGR, HxWx3 uint8) and ``luma`` (grey, HxW uint8) are each computed on first
+    access and cached, once even when two threads ask at the same moment. For a YUV picture
+    ``luma`` is its Y plane, with no colour conversion; for a BGR frame it is computed from the
+    BGR. ``width`` and ``height`` never convert. A frame is read-only; the arrays it hands
+    out are shared, so never draw on them (copy first).
     """
 
+    __slots__ = ("_image", "_lock", "_luma", "_picture", "camera_id", "index", "timestamp", "wall_time")
+
     camera_id: str
-    image: npt.NDArray[np.uint8]  # BGR, HxWx3
     timestamp: float
     wall_time: float
     index: int
+    _image: Image | None
+    _luma: GreyImage | None
+    _picture: Picture | None
+    _lock: threading.Lock
+
+    def __init__(self, camera_id: str, image: Image, timestamp: float, wall_time: float, index: int) -> None:
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(
+                f"camera {camera_id!r}: a frame image must be BGR HxWx3, got shape {image.shape}"
+            )
+        self._fill(camera_id, timestamp, wall_time, index, image=image, picture=None)
+
+    @classmethod
+    def lazy(
+        cls, camera_id: str, picture: Picture, *, timestamp: float, wall_time: float, index: int
+    ) -> Frame:
+        """A frame that converts ``picture`` only when ``image`` or ``luma`` is first read."""
+        frame = cls.__new__(cls)
+        frame._fill(camera_id, timestamp, wall_time, index, image=None, picture=picture)
+        return frame
+
+    def _fill(
+        self,
+        camera_id: str,
+        timestamp: float,
+        wall_time: float,
+        index: int,
+        *,
+        image: Image | None,
+        picture: Picture | None,
+    ) -> None:
+        values: dict[str, object] = {
+            "camera_id": camera_id,
+            "timestamp": timestamp,
+            "wall_time": wall_time,
+            "index": index,
+            "_image": image,
+            "_luma": None,
+            "_picture": picture,
+            "_lock": threading.Lock(),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Frame is read-only: cannot set {name!r}")
+
+    def __repr__(self) -> str:
+        return (
+            f"Frame(camera_id={self.camera_id!r}, size={self.width}x{self.height}, "
+            f"timestamp={self.timestamp!r}, wall_time={self.wall_time!r}, index={self.index!r})"
+        )
 
     @property
     def width(self) -> int:
-        return int(self.image.shape[1])
+        picture = self._picture
+        return picture.width if picture is not None else int(self._bgr().shape[1])
 
     @property
     def height(self) -> int:
-        return int(self.image.shape[0])
+        picture = self._picture
+        return picture.height if picture is not None else int(self._bgr().shape[0])
+
+    @property
+    def converted(self) -> bool:
+        """Whether the BGR image exists yet (always, for a frame built from an array)."""
+        return self._image is not None
+
+    @property
+    def image(self) -> Image:
+        """The picture as BGR, HxWx3 uint8 (converted on first access, then cached)."""
+        return self._bgr()
+
+    @property
+    def luma(self) -> GreyImage:
+        """The picture as grey, HxW uint8: the Y plane of a YUV picture, else from the BGR."""
+        luma = self._luma
+        if luma is not None:
+            return luma
+        with self._lock:
+            if self._luma is None:
+                object.__setattr__(self, "_luma", self._grey())
+                self._release_picture()
+            return self._luma  # type: ignore[return-value]
+
+    def _grey(self) -> GreyImage:
+        picture = self._picture
+        if picture is not None:
+            return picture.luma()
+        return np.asarray(cv2.cvtColor(self._bgr(), cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+
+    def _bgr(self) -> Image:
+        image = self._image
+        if image is not None:
+            return image
+        with self._lock:
+            if self._image is None:
+                picture = self._picture
+                assert picture is not None  # a frame has an image or a picture
+                object.__setattr__(self, "_image", picture.bgr())
+                self._release_picture()
+            return self._image  # type: ignore[return-value]
+
+    def _release_picture(self) -> None:
+        """Once both conversions are cached the decoded picture is not needed: free its buffers."""
+        if self._image is not None and self._luma is not None:
+            object.__setattr__(self, "_picture", None)
 
 
 def _empty_f(n: int = 0, cols: int = 0) -> FloatArray:
@@ -139,6 +270,7 @@ class RuleHit:
     direction: str | None = None  # "in" | "out" for line crossings
     value: float | None = None  # dwell seconds, count, km/h …
     value_unit: str | None = None  # "s", "count", "km/h"
+    speed_kmh: float | None = None  # ground speed of the object, when the camera is calibrated
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,3 +321,4 @@ class Coverage:
             x1 >= rx1 - eps and y1 >= ry1 - eps and x2 <= rx2 + eps and y2 <= ry2 + eps
             for rx1, ry1, rx2, ry2 in self.regions
         )
+

@@ -55,4 +55,6 @@ log "model: provisioning the default detector"
 "$VENV/bin/ioc" models fetch
 log "demo: preparing footage and config"
 "$VENV/bin/ioc" demo prepare
+log "model: INT8 for the CPU, calibrated on the demo footage (first time ~1-2 min; then cached)"
+"$VENV/bin/ioc" models export --int8 || log "WARNING: INT8 export failed (see above); the detector runs FP32"
 log "done"

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ioc.config.models import CameraConfig, IocConfig
-from ioc.messages import Alert, CameraStatus, KpiSnapshot
+from ioc.messages import Alert, CameraStatus, FlowCount, KpiSnapshot
 from ioc.types import Detections, Frame, HitKind, RuleHit
 
 Box = tuple[float, float, float, float]
@@ -169,12 +169,20 @@ def make_camera_status(camera_id: str = "gate", state: str = "online", **fields:
     )
 
 
-def make_kpi(source: str = "public_service", *, values: int = 1, label_chars: int = 10) -> KpiSnapshot:
-    """A KPI snapshot with ``values`` values; ``label_chars`` makes it as large as a test needs."""
+def make_kpi(
+    source: str = "public_service",
+    *,
+    values: int = 1,
+    label_chars: int = 10,
+    category: str | None = "public_service",
+) -> KpiSnapshot:
+    """A KPI snapshot with ``values`` values; ``label_chars`` makes it as large as a test needs;
+    ``category`` says which roles may see it (None: all-seeing roles only)."""
     label = "x" * label_chars
     return KpiSnapshot.model_validate(
         {
             "source": source,
+            "category": category,
             "at": datetime.now(UTC),
             "values": [
                 {"key": f"k{i}", "label": {"vi": label, "en": label}, "value": float(i)}
@@ -182,6 +190,36 @@ def make_kpi(source: str = "public_service", *, values: int = 1, label_chars: in
             ],
         }
     )
+
+
+def make_flow(
+    minute: int = 0,
+    *,
+    camera_id: str = "street",
+    category: str = "traffic",
+    rule_id: str = "count",
+    line_id: str = "l1",
+    at: float = 1_767_225_600.0,
+    counts: Mapping[tuple[str, str], int] | None = None,
+    **fields: Any,
+) -> FlowCount:
+    """The 60 s flow interval number ``minute`` after ``at`` (Unix s); ``counts`` by (class, direction)."""
+    start = at + 60 * minute
+    data: dict[str, Any] = {
+        "camera_id": camera_id,
+        "category": category,
+        "rule_id": rule_id,
+        "line_id": line_id,
+        "interval_seconds": 60,
+        "started_at": datetime.fromtimestamp(start, tz=UTC),
+        "ended_at": datetime.fromtimestamp(start + 60, tz=UTC),
+        "counts": [
+            {"object_class": c, "direction": d, "count": n}
+            for (c, d), n in sorted(({("car", "in"): 1} if counts is None else counts).items())
+        ],
+    }
+    data.update(fields)
+    return FlowCount.model_validate(data)
 
 
 def make_ioc_config(**fields: Any) -> IocConfig:

@@ -78,9 +78,20 @@ export const me = () => request("GET", "/api/me");
 export const cameras = async () => items(await request("GET", "/api/cameras"));
 export const kpis = async () => items(await request("GET", "/api/kpi"));
 export const users = async () => items(await request("GET", "/api/users"));
+export const kpiAgencies = () => request("GET", "/api/kpi/public-service?period=month&by=agency");
+export const kpiOverdue = (limit = 6) => request("GET", `/api/kpi/public-service/overdue?limit=${limit}`);
+export const kpiIndicators = () => request("GET", "/api/kpi/indicators");
+export const openReports = () => request("GET", "/api/kpi/field-reports/open?limit=500");
+export const kpiReportCategories = () => request("GET", "/api/kpi/field-reports?period=month&by=category");
 
 export async function recentAlerts(limit = 50) {
   return items(await request("GET", `/api/alerts?limit=${limit}`));
+}
+
+/** Flow counts of the last `hours` hours (the server keeps only what the role may see). */
+export async function flows(hours = 2) {
+  const from = new Date(Date.now() - hours * 3600 * 1000).toISOString();
+  return items(await request("GET", `/api/flows?from=${encodeURIComponent(from)}`));
 }
 
 export const alertDetail = (id) => request("GET", `/api/alerts/${encodeURIComponent(id)}`);

@@ -22,6 +22,8 @@ export function svg(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value === null || value === undefined) continue;
     if (key === "text") el.textContent = value;
+    // style as an object, through CSSOM: a style attribute string is inline style the CSP blocks
+    else if (key === "style") Object.assign(el.style, value);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, String(value));
   }

@@ -9,6 +9,7 @@ import { AlertFeed } from "./feed.js";
 import { Header } from "./header.js";
 import { setSiteTimeZone } from "./format.js";
 import { applyStatic, lang, onLangChange, setLang, t, toggleLang } from "./i18n.js";
+import { FlowPanel } from "./flows.js";
 import { KpiPanel } from "./kpi.js";
 import { LiveSocket } from "./live.js";
 import { SiteMap } from "./map.js";
@@ -71,22 +72,26 @@ async function startWall(user) {
   const cameras = new CameraWall(state);
   const map = new SiteMap(state);
   const kpi = new KpiPanel(state);
+  const flows = new FlowPanel(state, user);
   alarm.onOpen = open;
   alarm.attach(state);
   if (user.role === "admin") new UsersDialog();
-  wall = { state, header, detail, feed, cameras, map, kpi };
+  wall = { state, header, detail, feed, cameras, map, kpi, flows };
   window.ioc = wall; // for the browser console and the browser test: read, don't rely on
 
   byId("login").hidden = true;
   byId("wall").hidden = false;
   loadSiteName();
 
-  const [cams, alerts, kpis] = await Promise.allSettled([api.cameras(), api.recentAlerts(50), api.kpis()]);
+  const [cams, alerts, kpis, flowList] = await Promise.allSettled([
+    api.cameras(), api.recentAlerts(50), api.kpis(), flows.allowed ? api.flows() : Promise.resolve([]),
+  ]);
   if (cams.status === "fulfilled") state.setCameras(cams.value);
   if (alerts.status === "fulfilled") for (const a of [...alerts.value].reverse()) state.mergeAlert(a, false);
   if (kpis.status === "fulfilled") for (const k of kpis.value) state.mergeKpi(k);
   feed.render();
   kpi.render();
+  flows.add(flowList.status === "fulfilled" ? flowList.value : []);
 
   const live = new LiveSocket({
     token: api.token,
@@ -110,6 +115,9 @@ function dispatch(state, msg) {
       break;
     case "kpi":
       state.mergeKpi(msg);
+      break;
+    case "flow":
+      state.emit("flow", msg);
       break;
     case "welcome":
     case "heartbeat":
@@ -145,6 +153,7 @@ function rerenderAll() {
   wall.header.refresh();
   wall.feed.render();
   wall.kpi.render();
+  wall.flows.render();
   wall.cameras.refresh();
   wall.map.render();
   if (wall.detail.isOpen) wall.detail.render();

@@ -1,5 +1,8 @@
 // Site map without tiles: cameras placed by lat/lon, projected to fit their bounding box.
 // Markers are coloured by camera state and pulse while the camera has an active alert.
+// Open field reports (GET /api/kpi/field-reports/open, for roles that see field reports) are a
+// second layer of small diamonds, amber once past their expected time.
+import * as api from "./api.js";
 import { byId, h, replaceChildren, svg } from "./dom.js";
 import { label, t } from "./i18n.js";
 import { cameraState } from "./cameras.js";
@@ -11,6 +14,7 @@ const STATE_COLOURS = {
 const SEVERITY_COLOURS = { critical: "#ff4d4f", warning: "#ffb020", info: "#3d8bff" };
 const PAD = 0.14; // fraction of the view kept free around the cameras
 const MIN_SPAN_M = 300; // one camera, or cameras on one spot, still get a sensible scale
+const REPORTS_REFRESH_MS = 15_000;
 
 /**
  * Equirectangular projection around the cameras' mean latitude (exact enough for a city),
@@ -37,7 +41,10 @@ export class SiteMap {
     this.state = state;
     this.box = byId("map");
     this.pending = false;
+    this.reports = [];
+    this.reportsAt = 0;
     for (const topic of ["cameras", "camera_status", "alert"]) state.on(topic, () => this.schedule());
+    state.on("kpi", (snap) => { if (snap.source === "field_report") this.loadReports(); });
     new ResizeObserver(() => this.schedule()).observe(this.box);
   }
 
@@ -50,17 +57,30 @@ export class SiteMap {
     });
   }
 
+  async loadReports() {
+    if (Date.now() - this.reportsAt < REPORTS_REFRESH_MS) return;
+    this.reportsAt = Date.now();
+    try {
+      this.reports = (await api.openReports()).filter((r) => Number.isFinite(r.lat) && Number.isFinite(r.long));
+      this.schedule();
+    } catch (err) {
+      console.warn("ioc: open field reports:", err.message);
+    }
+  }
+
   render() {
     const cams = [...this.state.cameras.values()];
     const placed = cams.filter((c) => c.location && Number.isFinite(c.location.lat));
     const unplaced = cams.filter((c) => !placed.includes(c));
     const width = Math.max(this.box.clientWidth, 1);
     const height = Math.max(this.box.clientHeight, 1);
-    if (placed.length === 0) {
+    const reports = this.reports;
+    if (placed.length === 0 && reports.length === 0) {
       replaceChildren(this.box, [h("div", { class: "map-empty", text: t("map.none") })]);
       return;
     }
-    const project = fitProjection(placed.map((c) => c.location), width, height);
+    const points = [...placed.map((c) => c.location), ...reports.map((r) => ({ lat: r.lat, lon: r.long }))];
+    const project = fitProjection(points, width, height);
     const alerting = this.state.camerasWithActiveAlerts();
     const fontPx = parseFloat(getComputedStyle(document.documentElement).fontSize) || 20;
     const spots = placed.map((cam) => ({
@@ -72,6 +92,7 @@ export class SiteMap {
     const r = fontPx * 0.55;
     const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": t("panel.map") },
       graticule(width, height),
+      ...reports.map((rep) => reportMarker(rep, project(rep.lat, rep.long), r * 0.6)),
       ...spots.map((spot) => marker(spot, r)),
       ...placeLabels(spots, r, fontPx * 0.8, width, height));
     const note = unplaced.length
@@ -100,6 +121,19 @@ function marker({ cam, xy: [x, y], state, alert }, r) {
     svg("circle", { class: "core", r, fill: alert ? SEVERITY_COLOURS[alert] : colour }),
     svg("circle", { r: r * 0.4, fill: colour }),
     svg("title", { text: `${cam.name || cam.id}: ${label("camstate", state)}` }),
+  );
+}
+
+function reportMarker(report, [x, y], r) {
+  const expected = report.expected_datetime ? Date.parse(report.expected_datetime) : NaN;
+  const overdue = Number.isFinite(expected) && expected < Date.now();
+  return svg(
+    "g",
+    { class: `report-marker${overdue ? " overdue" : ""}`, transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
+      "data-testid": "map-report", "data-report-id": report.service_request_id,
+      "data-overdue": overdue ? "true" : "false" },
+    svg("rect", { x: -r, y: -r, width: 2 * r, height: 2 * r, transform: "rotate(45)" }),
+    svg("title", { text: `${report.service_name || report.service_code}: ${report.description ?? ""}` }),
   );
 }
 
@@ -135,7 +169,7 @@ function placeLabels(spots, r, labelPx, width, height) {
           class: "label-bg" }));
       }
       labels.push(svg("text", { x: side < 0 ? x - r * 1.5 : x + r * 1.5, y: y + labelPx * 0.35,
-        "text-anchor": side < 0 ? "end" : "start", style: `font-size:${labelPx.toFixed(1)}px`,
+        "text-anchor": side < 0 ? "end" : "start", style: { fontSize: `${labelPx.toFixed(1)}px` },
         class: "marker-label", "data-testid": "map-label", text }));
       break;
     }

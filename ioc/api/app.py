@@ -2,8 +2,14 @@
 
 ``create_app`` wires routers to a bus, a store and (optionally) the engine's live view; it owns
 neither the bus nor the store (``ioc serve`` opens and closes them). The lifespan starts the
-live-state follower (latest camera status / KPI per key from the bus) and retention, and stops
-them in reverse order.
+live-state follower (latest camera status / KPI per key from the bus), the session revocation
+watch and retention, and stops them in reverse order.
+
+Every HTTP response carries the security headers of ``ioc.api.middleware``; bodies over
+``max_body_bytes`` are refused with 413 before a route reads them; ``X-Forwarded-For`` /
+``X-Forwarded-Proto`` are believed only from ``trusted_proxies``. The dashboard's static files are
+served for every path except the API's own (``API_PREFIXES``), so a wrong method on an API path
+answers 405 from the API, and an unknown API path 404 in the API's error shape.
 """
 
 from __future__ import annotations
@@ -17,16 +23,25 @@ from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
-from ioc.api.context import ApiOptions, AppContext, EngineView, LiveState
+from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, LiveState
 from ioc.api.docs import install_docs
-from ioc.api.routers import admin, alerts, auth, cameras, health, kpi, site, snapshots
+from ioc.api.errors import install_errors
+from ioc.api.middleware import BodyLimit, RejectNul, SecurityHeaders
+from ioc.api.routers import admin, alerts, auth, cameras, flows, health, kpi, site, snapshots
+from ioc.api.routers.kpi_routers import KPI_ROUTERS
+from ioc.api.sessions import RevocationWatch, SessionStore
+from ioc.api.throttle import LoginThrottle
 from ioc.bus.base import ServerBus
 from ioc.bus.subscription import SlowConsumerError, Subscription
 from ioc.config.models import IocConfig
-from ioc.messages import Alert
+from ioc.kpi.service import KpiService
+from ioc.messages import CameraStatus, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
 from ioc.store.retention import RetentionWorker
@@ -44,10 +59,28 @@ PUBLIC_PATHS = frozenset(
         "/api/site",
         "/docs",
         "/docs/oauth2-redirect",
+        "/docs/swagger-init.js",
+        "/docs/oauth2-redirect.js",
         "/openapi.json",
+        "/open311/v2/services.json",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests/{request_id}.json",
     }
 )
 """Paths served without a token; everything else under /api, /ws and /snapshots needs one."""
+
+API_PREFIXES = ("/api/", "/ws", "/snapshots/", "/docs/", "/docs-assets/")
+API_PATHS = frozenset({"/api", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/snapshots"})
+
+
+class DashboardMount(Mount):
+    """The dashboard's files at ``/``, but never for the API's paths."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path in API_PATHS or path.startswith(API_PREFIXES):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 class Service(Protocol):
@@ -63,7 +96,7 @@ async def follow_live_state(ctx: AppContext, sub: Subscription) -> None:
     while True:
         try:
             async for message in sub:
-                if not isinstance(message, Alert):
+                if isinstance(message, CameraStatus | KpiSnapshot):
                     ctx.live.note(message)
         except SlowConsumerError:
             logger.warning("live-state follower fell behind the bus; resubscribing")
@@ -79,6 +112,9 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # subscribed before any service starts, so the first KPI snapshot is not missed
         follower = asyncio.create_task(follow_live_state(ctx, ctx.bus.subscribe()), name="live-state")
+        watch = asyncio.create_task(
+            ctx.revocations.run(ctx.options.revocation_poll_seconds), name="session-revocations"
+        )
         config = ctx.live.config
         started: list[Service] = []
         if config is not None:
@@ -91,9 +127,11 @@ def _lifespan(
         finally:
             for service in reversed(started):
                 service.stop()
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            for task in (watch, follower):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            ctx.sessions.close()
 
     return lifespan
 
@@ -108,17 +146,29 @@ def create_app(
     options: ApiOptions | None = None,
     dashboard_dir: Path | None = None,
     services: Sequence[Service] = (),
+    reloader: ConfigSubmitter | None = None,
+    kpi_service: KpiService | None = None,
 ) -> FastAPI:
-    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves."""
+    """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
+    applies ``PUT /api/config`` to the running pipeline (hot reload)."""
+    sessions = SessionStore.in_dir(settings.data_dir)
     ctx = AppContext(
         settings=settings,
         bus=bus,
         store=store,
         secret=load_or_create_secret(settings.data_dir),
         live=LiveState(config),
+        sessions=sessions,
+        throttle=LoginThrottle(
+            settings.login_slowdown_after, settings.login_lock_after, settings.login_lock_minutes * 60
+        ),
+        revocations=RevocationWatch(sessions),
         engine=engine,
         options=options or ApiOptions(),
+        reloader=reloader,
     )
+    if reloader is not None:
+        reloader.on_applied(ctx.live.set_config)
 
     app = FastAPI(
         title="IOC video analytics",
@@ -129,20 +179,30 @@ def create_app(
         redoc_url=None,
     )
     install_docs(app)
+    install_errors(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RejectNul)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.state.ctx = ctx
+    app.state.kpi = kpi_service
     for router in (
         auth.router,
         health.router,
         cameras.router,
         alerts.router,
+        flows.router,
         snapshots.router,
         admin.router,
         kpi.router,
+        *KPI_ROUTERS,
         site.router,
         ws.router,
     ):
         app.include_router(router)
     static = dashboard_dir if dashboard_dir is not None else DASHBOARD_DIR
     if (static / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=static, html=True), name="dashboard")
+        app.router.routes.append(
+            DashboardMount("/", app=StaticFiles(directory=static, html=True), name="dashboard")
+        )
     return app

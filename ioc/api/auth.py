@@ -7,6 +7,8 @@ traffic officer can never receive a security alert on either path.
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 import logging
 import os
 import re
@@ -18,7 +20,8 @@ from pathlib import Path
 import jwt
 from pwdlib import PasswordHash
 
-from ioc.messages import Alert, CameraStatus, Category, KpiSnapshot
+from ioc.api.sessions import SessionEnded, SessionStore
+from ioc.messages import Alert, CameraStatus, Category, FlowCount, KpiSnapshot
 from ioc.store.base import Store, UserRecord
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,7 @@ class AuthError(Exception):
 class Principal:
     username: str
     role: Role
+    session_id: str = ""
 
 
 _VISIBLE: dict[Role, frozenset[Category] | None] = {
@@ -71,15 +75,16 @@ def can_see_category(role: Role, category: Category | None) -> bool:
 
 
 def can_see(
-    role: Role, message: Alert | CameraStatus | KpiSnapshot, camera_category: Category | None
+    role: Role, message: Alert | CameraStatus | KpiSnapshot | FlowCount, camera_category: Category | None
 ) -> bool:
     """Whether ``role`` may receive ``message``; ``camera_category`` is the config's category of
-    the message's camera (used for camera status)."""
-    if isinstance(message, Alert):
+    the message's camera (used for camera status). A KPI snapshot goes by its ``category``
+    (None: all-seeing roles only)."""
+    if isinstance(message, Alert | FlowCount):
         return can_see_category(role, message.category)
     if isinstance(message, CameraStatus):
         return can_see_category(role, camera_category)
-    return True
+    return can_see_category(role, message.category)
 
 
 ACTING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
@@ -145,9 +150,20 @@ def ensure_admin(store: Store, data_dir: Path) -> str | None:
     return password
 
 
-def issue_token(secret: str, user: UserRecord, ttl: timedelta) -> str:
+def user_stamp(secret: str, user: UserRecord) -> str:
+    """A keyed fingerprint of what a session depends on: role, password hash, creation time."""
+    record = "\0".join((user.username, user.role, user.password_hash, user.created_at.isoformat()))
+    return hmac.new(secret.encode(), record.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def issue_token(
+    secret: str, sessions: SessionStore, user: UserRecord, ttl: timedelta, kind: str = "login"
+) -> str:
+    """Open a server-side session for ``user`` and return its signed token (``sid`` names it).
+    ``kind`` is ``login`` (idle limit applies) or ``cli`` (``ioc token``, for scripts)."""
+    session = sessions.open(user.username, user_stamp(secret, user), kind, ttl.total_seconds())
     now = datetime.now(UTC)
-    claims = {"sub": user.username, "role": user.role, "iat": now, "exp": now + ttl}
+    claims = {"sub": user.username, "sid": session.id, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
@@ -161,11 +177,15 @@ def authenticate(store: Store, username: str, password: str) -> UserRecord:
     return user
 
 
-def principal_from_token(store: Store, secret: str, token: str) -> Principal:
-    """Decode and check a token, then take the role from the store (a removed user's or a
-    demoted user's old token stops working at once)."""
+def principal_from_token(
+    store: Store, sessions: SessionStore, secret: str, token: str, idle_seconds: float
+) -> Principal:
+    """Decode and check a token, then its server-side session against the user's current record
+    (a removed, changed or logged-out user's token stops working at once)."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["sub", "sid", "exp"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token expired") from exc
     except jwt.PyJWTError as exc:
@@ -173,4 +193,8 @@ def principal_from_token(store: Store, secret: str, token: str) -> Principal:
     user = store.get_user(str(claims["sub"]))
     if user is None:
         raise AuthError("unknown user")
-    return Principal(user.username, Role(user.role))
+    try:
+        session = sessions.check(str(claims["sid"]), user.username, user_stamp(secret, user), idle_seconds)
+    except SessionEnded as exc:
+        raise AuthError(str(exc)) from exc
+    return Principal(user.username, Role(user.role), session.id)

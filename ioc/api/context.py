@@ -4,12 +4,15 @@ and the latest camera status / KPI snapshot seen on the bus."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ioc.api.sessions import RevocationWatch, SessionStore
+from ioc.api.throttle import LoginThrottle
 from ioc.bus.base import ServerBus
 from ioc.config.models import IocConfig
+from ioc.config.reload import ReloadOutcome, WriteFile
 from ioc.messages import CameraStatus, Category, KpiSnapshot
 from ioc.settings import Settings
 from ioc.store.base import Store
@@ -23,11 +26,21 @@ class EngineView(Protocol):
     def latest_frame_jpeg(self, camera_id: str) -> bytes | None: ...
 
 
+class ConfigSubmitter(Protocol):
+    """Hot reload as the API uses it (``ioc.config.reload.ConfigReloader``)."""
+
+    def submit(self, text: str, config: IocConfig, who: str, write: WriteFile) -> ReloadOutcome: ...
+
+    def on_applied(self, listener: Callable[[IocConfig], object]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ApiOptions:
     heartbeat_seconds: float = 10.0
     ws_queue_size: int = 256
     ws_close_timeout_seconds: float = 2.0
+    revocation_poll_seconds: float = 0.25
+    session_recheck_seconds: float = 30.0
 
 
 class LiveState:
@@ -80,8 +93,16 @@ class AppContext:
     store: Store
     secret: str
     live: LiveState
+    sessions: SessionStore
+    throttle: LoginThrottle
+    revocations: RevocationWatch
     engine: EngineView | None = None
     options: ApiOptions = field(default_factory=ApiOptions)
+    reloader: ConfigSubmitter | None = None
+
+    @property
+    def idle_seconds(self) -> float:
+        return self.settings.session_idle_minutes * 60.0
 
     def camera_statuses(self) -> dict[str, CameraStatus]:
         statuses = self.live.statuses()

@@ -11,7 +11,7 @@ from ioc.api.auth import ACTING_ROLES, COOKIE_NAME, AuthError, Principal, Role, 
 from ioc.api.context import AppContext
 from ioc.store.base import Store
 
-_bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login or `ioc token`")
+bearer_scheme = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login or `ioc token`")
 
 
 def get_context(request: Request) -> AppContext:
@@ -39,7 +39,7 @@ def token_from(request: Request, bearer: HTTPAuthorizationCredentials | None) ->
 def get_principal(
     request: Request,
     ctx: Ctx,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     token = token_from(request, bearer)
     if not token:
@@ -47,7 +47,7 @@ def get_principal(
             status.HTTP_401_UNAUTHORIZED, "not authenticated", headers={"WWW-Authenticate": "Bearer"}
         )
     try:
-        return principal_from_token(ctx.store, ctx.secret, token)
+        return principal_from_token(ctx.store, ctx.sessions, ctx.secret, token, ctx.idle_seconds)
     except AuthError as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}

@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import errno
 import logging
-import re
 import signal
 import socket
 import sys
@@ -28,8 +27,12 @@ from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
 from ioc.api.settings_check import SettingsError, checked_settings
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
+from ioc.config.kpi_models import KpiConfig
 from ioc.config.models import IocConfig
+from ioc.config.reload import ConfigReloader
 from ioc.kpi.operations import OperationsKpiPublisher
+from ioc.kpi.wiring import build_kpi, load_optional_kpi_config
+from ioc.redact import redact_text
 from ioc.settings import Settings
 from ioc.store import StoreError, open_store
 
@@ -37,14 +40,15 @@ logger = logging.getLogger(__name__)
 
 
 class RedactTokens(logging.Filter):
-    """Uvicorn logs WebSocket paths with their query string; keep ``?token=…`` out of the logs."""
-
-    _pattern = re.compile(r"(token=)[^&\s\"]+")
+    """Uvicorn logs request paths with their query string (``/ws?token=…``) and errors may quote
+    URLs: every string argument goes through :func:`ioc.redact.redact_text`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
         if record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(self._pattern.sub(r"\1***", a) if isinstance(a, str) else a for a in args)
+            record.args = tuple(redact_text(a) if isinstance(a, str) else a for a in args)
         return True
 
 
@@ -59,11 +63,34 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         ("host", "host"),
         ("port", "port"),
         ("data_dir", "data_dir"),
+        ("tls_cert", "tls_cert"),
+        ("tls_key", "tls_key"),
     ):
         value = getattr(args, arg, None)
         if value is not None:
             overrides[name] = value
     return checked_settings(**overrides)
+
+
+def check_tls(settings: Settings) -> None:
+    """Both or neither of tls_cert / tls_key, each a readable PEM file with the right content, and
+    the pair matching; raises ``SettingsError`` naming the problem (never a traceback at start)."""
+    cert, key = settings.tls_cert, settings.tls_key
+    if cert is None and key is None:
+        return
+    if cert is None or key is None:
+        raise SettingsError(["--tls-cert and --tls-key (IOC_TLS_CERT, IOC_TLS_KEY) go together: give both"])
+    import ssl
+
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise SettingsError([f"{flag} {path}: no such file"])
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise SettingsError(
+            [f"--tls-cert {cert} / --tls-key {key}: not a matching PEM certificate and key ({exc})"]
+        ) from None
 
 
 def load_optional_config(path: Path, required: bool) -> IocConfig | None:
@@ -103,6 +130,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     try:
         settings = settings_from_args(args)
+        check_tls(settings)
     except SettingsError as exc:
         for line in exc.lines:
             print(f"ioc serve: {line}", file=sys.stderr)
@@ -118,17 +146,31 @@ def serve_command(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"ioc serve: invalid config {settings.config_path}:", file=sys.stderr)
             for line in exc.errors:
+                print(f"  {redact_text(line)}", file=sys.stderr)
+            return 2
+        try:
+            kpi_config = load_optional_kpi_config(settings.kpi_config_path)
+        except ConfigError as exc:
+            print(f"ioc serve: invalid KPI config {settings.kpi_config_path}:", file=sys.stderr)
+            for line in exc.errors:
                 print(f"  {line}", file=sys.stderr)
             return 2
         try:
-            return serve(settings, config, engine_enabled=not args.no_engine, sock=sock)
+            return serve(
+                settings, config, engine_enabled=not args.no_engine, sock=sock, kpi_config=kpi_config
+            )
         except (StoreError, RedisBusError) as exc:
             print(f"ioc serve: {exc}", file=sys.stderr)
             return 2
 
 
 def serve(
-    settings: Settings, config: IocConfig | None, *, engine_enabled: bool, sock: socket.socket | None = None
+    settings: Settings,
+    config: IocConfig | None,
+    *,
+    engine_enabled: bool,
+    sock: socket.socket | None = None,
+    kpi_config: KpiConfig | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM; ``sock`` is the port taken by :func:`bind_http` (bound here if None)."""
     with contextlib.ExitStack() as undo:
@@ -145,13 +187,25 @@ def serve(
             undo.callback(engine.stop)
         from ioc.api.app import create_app
 
+        reloader = config_reloader(settings, config, engine)
+        categories = {c.alert_category for c in config.cameras} if config is not None else set()
+        services: list[Any] = [OperationsKpiPublisher(store, bus.publish, categories=categories)]
+        kpi_service = None
+        if kpi_config is not None:
+            kpi_service, kpi_threads = build_kpi(kpi_config, config, store, bus.publish)
+            services.extend(kpi_threads)
+        if reloader:
+            services.append(reloader)
+
         app = create_app(
             settings,
             bus=bus,
             store=store,
             engine=engine,
             config=config,
-            services=[OperationsKpiPublisher(store, bus.publish)],
+            services=services,
+            reloader=reloader,
+            kpi_service=kpi_service,
         )
         run_server(app, settings, sock)
         logger.info("shutting down: engine, bus, store")
@@ -167,12 +221,37 @@ def start_engine(config: IocConfig, settings: Settings, publish: Any) -> Any:
     return engine
 
 
+def config_reloader(settings: Settings, config: IocConfig | None, engine: Any) -> ConfigReloader | None:
+    """Hot reload of the config file and of ``PUT /api/config``; None without a config file."""
+    if config is None:
+        return None
+    if engine is not None:
+
+        def apply(new: IocConfig, who: str) -> list[str]:
+            lines: list[str] = engine.apply(new, who).summary()
+            return lines
+
+    else:
+        current = [config]
+
+        def apply(new: IocConfig, who: str) -> list[str]:
+            from ioc.pipeline.config_diff import diff_configs
+
+            lines = diff_configs(current[0], new).summary()
+            current[0] = new
+            return lines
+
+    return ConfigReloader(settings.config_path, apply, poll_seconds=settings.config_poll_seconds)
+
+
 def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:
     """Serve ``app`` on ``sock``; prints ``ioc: serving http://…`` once the app has started."""
     import uvicorn
 
     for name in ("uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(RedactTokens())
+    for log_handler in logging.getLogger().handlers:  # every line ioc logs, whichever logger wrote it
+        log_handler.addFilter(RedactTokens())
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -181,13 +260,18 @@ def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:
             log_level="info",
             lifespan="on",
             timeout_graceful_shutdown=5,
+            proxy_headers=False,  # the app applies X-Forwarded-* from IOC_TRUSTED_PROXIES itself
+            ws_max_size=65_536,
+            ssl_certfile=settings.tls_cert,
+            ssl_keyfile=settings.tls_key,
         )
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise _Stopped(signum)
 
-    url = f"http://{_display_host(settings.host)}:{settings.port}/"
+    scheme = "https" if settings.tls_cert is not None else "http"
+    url = f"{scheme}://{_display_host(settings.host)}:{settings.port}/"
     finished = threading.Event()
     announcer = threading.Thread(
         target=_announce_when_started, args=(server, url, finished), name="serve-announce", daemon=True

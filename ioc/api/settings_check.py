@@ -9,7 +9,14 @@ from pydantic import ValidationError
 
 from ioc.settings import Settings, load_settings
 
-FLAGS = {"config_path": "--config", "host": "--host", "port": "--port", "data_dir": "--data-dir"}
+FLAGS = {
+    "config_path": "--config",
+    "host": "--host",
+    "port": "--port",
+    "data_dir": "--data-dir",
+    "tls_cert": "--tls-cert",
+    "tls_key": "--tls-key",
+}
 """Settings the commands also take as options."""
 
 

@@ -1,4 +1,9 @@
-"""``ioc users add|list|passwd|remove`` and ``ioc token``: user management from a shell."""
+"""``ioc users add|list|passwd|remove`` and ``ioc token``: user management from a shell.
+
+``passwd`` and ``remove`` end every session of the user (a running ``ioc serve`` on the same data
+dir refuses the old tokens and closes their websockets within a second); ``ioc token`` opens a
+session without an idle limit (for scripts), ended like any other.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from ioc.api.auth import (
     load_or_create_secret,
     valid_username,
 )
+from ioc.api.sessions import SessionStore
 from ioc.api.settings_check import SettingsError, checked_settings
 from ioc.settings import Settings
 from ioc.store import StoreError, open_store
@@ -88,7 +94,17 @@ def _need_username(args: argparse.Namespace) -> str:
     return str(args.username)
 
 
-def _run(store: Store, args: argparse.Namespace) -> None:
+def _end_sessions(settings: Settings, username: str) -> None:
+    sessions = SessionStore.in_dir(settings.data_dir)
+    try:
+        count = sessions.revoke_user(username)
+    finally:
+        sessions.close()
+    if count:
+        print(f"ended {count} session{'s' if count != 1 else ''} of {username}")
+
+
+def _run(store: Store, args: argparse.Namespace, settings: Settings) -> None:
     if args.action == "list":
         for user in store.list_users():
             print(f"{user.username}\t{user.role}\t{user.created_at.isoformat(timespec='seconds')}")
@@ -97,6 +113,7 @@ def _run(store: Store, args: argparse.Namespace) -> None:
     if args.action == "remove":
         store.remove_user(name)
         print(f"removed {name}")
+        _end_sessions(settings, name)
         return
     password, generated = _password(args)
     if args.action == "add":
@@ -105,18 +122,20 @@ def _run(store: Store, args: argparse.Namespace) -> None:
     else:
         store.set_password(name, hash_password(password))
         print(f"changed the password of {name}")
+        _end_sessions(settings, name)
     if generated:
         print(f"password: {password}")
 
 
 def users_command(args: argparse.Namespace) -> int:
     try:
-        store = _open(_settings(args), must_exist=args.action != "add")
+        settings = _settings(args)
+        store = _open(settings, must_exist=args.action != "add")
     except CliError as exc:
         print(f"ioc users: {exc}", file=sys.stderr)
         return exc.code
     try:
-        _run(store, args)
+        _run(store, args, settings)
     except (CliError, StoreError) as exc:
         print(f"ioc users: {exc}", file=sys.stderr)
         return 1
@@ -151,5 +170,10 @@ def token_command(args: argparse.Namespace) -> int:
     if user is None:
         print(f"ioc token: unknown user {args.username!r} (see: ioc users list)", file=sys.stderr)
         return 1
-    print(issue_token(load_or_create_secret(settings.data_dir), user, timedelta(minutes=minutes)))
+    sessions = SessionStore.in_dir(settings.data_dir)
+    try:
+        secret = load_or_create_secret(settings.data_dir)
+        print(issue_token(secret, sessions, user, timedelta(minutes=minutes), kind="cli"))
+    finally:
+        sessions.close()
     return 0

@@ -10,8 +10,13 @@ Protocol (schema_version 1), all JSON text frames:
   seq this connection has passed (sent or filtered out): a safe resume point;
 - client → ``{"type":"subscribe","categories":[…],"cameras":[…]}`` replaces the filters
   (``null`` or absent = everything the role allows);
-- close codes: 4401 not authenticated, 4400 bad request, 4008 too slow (the bounded per-client
-  queue overflowed; counted in ``ioc_ws_clients_cut_total``).
+- close codes: 4401 not authenticated, or the session ended while connected (logout, password or
+  role change, user removed, expired or idle: closed within a second of the revocation);
+  4403 the page's ``Origin`` is not allowed (the server's own origin and ``IOC_ALLOWED_ORIGINS``
+  are; a client sending no ``Origin`` must carry a token); 4400 bad request (bad query
+  parameters, a binary frame, a frame that is not JSON, JSON nested deeper than
+  ``MAX_JSON_DEPTH`` or longer than ``MAX_FRAME_CHARS``, not a ``subscribe``); 4008 too slow
+  (the bounded per-client queue overflowed; counted in ``ioc_ws_clients_cut_total``).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from ioc.api.auth import COOKIE_NAME, AuthError, Principal, can_see, principal_f
 from ioc.api.context import AppContext
 from ioc.bus.base import Message
 from ioc.bus.subscription import SlowConsumerError, Subscription
-from ioc.messages import SCHEMA_VERSION, Alert, CameraStatus, Category
+from ioc.messages import SCHEMA_VERSION, Alert, CameraStatus, Category, FlowCount
 from ioc.metrics import WS_CLIENTS, WS_DROPPED
 
 logger = logging.getLogger(__name__)
@@ -40,6 +45,10 @@ router = APIRouter()
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_SLOW = 4008
+CLOSE_FORBIDDEN_ORIGIN = 4403
+MAX_JSON_DEPTH = 8
+MAX_FRAME_CHARS = 16_384
+MAX_FILTER_ITEMS = 1000
 
 
 class BadRequestError(ValueError):
@@ -63,7 +72,7 @@ class Filters:
             return False
         if self.categories is None:
             return True
-        if isinstance(message, Alert):
+        if isinstance(message, Alert | FlowCount):
             return message.category in self.categories
         if isinstance(message, CameraStatus):
             return camera_category in self.categories
@@ -74,10 +83,14 @@ def _items(value: object, name: str) -> list[str] | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [str(v) for v in value]
-    raise BadRequestError(f"{name}: expected a comma-separated string or a list of strings")
+        items = [v.strip() for v in value.split(",") if v.strip()]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = [str(v) for v in value]
+    else:
+        raise BadRequestError(f"{name}: expected a comma-separated string or a list of strings")
+    if len(items) > MAX_FILTER_ITEMS:
+        raise BadRequestError(f"{name}: at most {MAX_FILTER_ITEMS} items, got {len(items)}")
+    return items
 
 
 def _category_set(values: list[str] | None) -> frozenset[Category] | None:
@@ -108,10 +121,13 @@ def _last_seq(raw: str | None) -> int | None:
 class Connection:
     """One client: a subscription pumped into the socket, heartbeats, filter updates."""
 
-    def __init__(self, ws: WebSocket, ctx: AppContext, user: Principal, filters: Filters) -> None:
+    def __init__(
+        self, ws: WebSocket, ctx: AppContext, user: Principal, filters: Filters, token: str = ""
+    ) -> None:
         self.ws = ws
         self.ctx = ctx
         self.user = user
+        self.token = token
         self.filters = filters
         self.last_seq = 0
         self._send_lock = asyncio.Lock()
@@ -143,29 +159,96 @@ class Connection:
 
     async def receive(self) -> None:
         while True:
-            text = await self.ws.receive_text()
-            try:
-                request = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise BadRequestError(f"not JSON: {exc}") from exc
-            if not isinstance(request, dict) or request.get("type") != "subscribe":
-                raise BadRequestError('expected {"type": "subscribe", "categories": [...], "cameras": [...]}')
-            self.filters = Filters.parse(request.get("categories"), request.get("cameras"))
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            if message.get("text") is None:
+                raise BadRequestError("binary frames are not accepted: send JSON text")
+            self.filters = parse_subscribe(str(message["text"]))
+
+    async def guard(self) -> None:
+        """Return (raising AuthError) once the session can no longer be used: woken by every
+        revocation, and re-checked every ``session_recheck_seconds`` (expiry, idle; marks the
+        session in use while the socket is open)."""
+        watch = self.ctx.revocations
+        seen = watch.seen
+        while True:
+            with contextlib.suppress(TimeoutError):
+                seen = await asyncio.wait_for(watch.wait_past(seen), self.ctx.options.session_recheck_seconds)
+            await run_in_threadpool(_principal, self.ctx, self.token)
 
 
-async def _authenticate(ws: WebSocket, ctx: AppContext) -> Principal:
+def _raw_depth(text: str) -> int:
+    """Deepest bracket nesting of ``text`` outside strings (checked before parsing)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_subscribe(text: str) -> Filters:
+    """A client frame → its filters; ``BadRequestError`` naming what is wrong."""
+    if len(text) > MAX_FRAME_CHARS:
+        raise BadRequestError(f"frame too long: at most {MAX_FRAME_CHARS} characters")
+    if _raw_depth(text) > MAX_JSON_DEPTH:
+        raise BadRequestError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        request = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise BadRequestError(f"not JSON: {exc}") from exc
+    if not isinstance(request, dict) or request.get("type") != "subscribe":
+        raise BadRequestError('expected {"type": "subscribe", "categories": [...], "cameras": [...]}')
+    return Filters.parse(request.get("categories"), request.get("cameras"))
+
+
+def _principal(ctx: AppContext, token: str) -> Principal:
+    return principal_from_token(ctx.store, ctx.sessions, ctx.secret, token, ctx.idle_seconds)
+
+
+def origin_allowed(ws: WebSocket, allowed: list[str]) -> bool:
+    """No ``Origin`` (not a browser), the server's own origin (same host and port as the request),
+    or one listed in ``IOC_ALLOWED_ORIGINS``."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed:
+        return True
+    host = ws.headers.get("host", "")
+    return origin.partition("://")[2] == host and origin.partition("://")[0] in ("http", "https")
+
+
+async def _authenticate(ws: WebSocket, ctx: AppContext) -> tuple[Principal, str]:
     token = ws.query_params.get("token") or ws.cookies.get(COOKIE_NAME)
     if not token:
         raise AuthError("not authenticated: pass ?token= or log in for the ioc_token cookie")
-    return await run_in_threadpool(principal_from_token, ctx.store, ctx.secret, token)
+    return await run_in_threadpool(_principal, ctx, token), token
 
 
 @router.websocket("/ws")
 async def websocket_endpoint(ws: WebSocket) -> None:
     ctx: AppContext = ws.app.state.ctx
     await ws.accept()
+    if not origin_allowed(ws, ctx.settings.allowed_origins):
+        await ws.close(CLOSE_FORBIDDEN_ORIGIN, "origin not allowed")
+        return
     try:
-        user = await _authenticate(ws, ctx)
+        user, token = await _authenticate(ws, ctx)
         filters = Filters.parse(ws.query_params.get("categories"), ws.query_params.get("cameras"))
         after = _last_seq(ws.query_params.get("last_seq"))
     except AuthError as exc:
@@ -176,7 +259,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         return
     WS_CLIENTS.inc()
     try:
-        await _serve(ws, ctx, Connection(ws, ctx, user, filters), after)
+        await _serve(ws, ctx, Connection(ws, ctx, user, filters, token), after)
     finally:
         WS_CLIENTS.dec()
 
@@ -204,6 +287,7 @@ async def _serve(ws: WebSocket, ctx: AppContext, conn: Connection, after: int | 
             "pump": asyncio.create_task(conn.pump(sub)),
             "heartbeat": asyncio.create_task(conn.heartbeat()),
             "receive": asyncio.create_task(conn.receive()),
+            "guard": asyncio.create_task(conn.guard()),
             "cut": asyncio.create_task(_wait_set(sub.overflowed)),
         }
         done, _ = await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_COMPLETED)
@@ -237,7 +321,11 @@ async def _finish(
     errors = [t.exception() for t in done if not t.cancelled()]
     too_slow = tasks["cut"] in done or any(isinstance(e, SlowConsumerError) for e in errors)
     bad = next((e for e in errors if isinstance(e, BadRequestError)), None)
-    if too_slow:
+    ended = next((e for e in errors if isinstance(e, AuthError)), None)
+    if ended is not None:
+        logger.info("websocket client %s closed: %s", conn.user.username, ended)
+        await _close(ws, ctx, CLOSE_UNAUTHENTICATED, str(ended)[:120])
+    elif too_slow:
         WS_DROPPED.inc()
         logger.warning("websocket client %s too slow; cut off at seq %d", conn.user.username, conn.last_seq)
         await _close(ws, ctx, CLOSE_TOO_SLOW, "too slow: reconnect with last_seq to resume")

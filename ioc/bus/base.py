@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Protocol
 
-from ioc.messages import Alert, CameraStatus, KpiSnapshot
+from ioc.messages import Alert, CameraStatus, FlowCount, KpiSnapshot
 
 if TYPE_CHECKING:
     from ioc.bus.subscription import Subscription
 
-Message = Alert | CameraStatus | KpiSnapshot
+Message = Alert | CameraStatus | KpiSnapshot | FlowCount
 
 
 class Bus(Protocol):

@@ -4,6 +4,7 @@
 hands the message to one dispatcher thread, which stores alerts (the store is the source for
 resume) and then offers every message to the subscribers. Storing before fan-out is what makes
 resume gap-free: a message a subscriber did not get live is already in the store when it replays.
+Flow counts are stored too (``GET /api/flows``); camera status and KPIs are live only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 
 from ioc.bus.base import Message
 from ioc.bus.subscription import DEFAULT_QUEUE_SIZE, Subscription
-from ioc.messages import Alert
+from ioc.messages import Alert, FlowCount
 from ioc.store.base import Store
 
 logger = logging.getLogger(__name__)
@@ -103,15 +104,18 @@ class MemoryBus:
 
     def _dispatch(self) -> None:
         while (message := self._pending.get()) is not None:
-            deliver(message, self._store.save_alert, self._fanout.offer)
+            deliver(message, self._store, self._fanout.offer)
 
 
-def deliver(message: Message, save: Callable[[Alert], Alert], offer: Callable[[Message], None]) -> None:
-    """Store an alert (getting back its merged row), then offer it live. A store failure is logged
-    and the message still goes out live: a dashboard should see an alert even if the disk is full."""
+def deliver(message: Message, store: Store, offer: Callable[[Message], None]) -> None:
+    """Store an alert (getting back its merged row) or a flow count, then offer it live. A store
+    failure is logged and the message still goes out live: a dashboard should see an alert even if
+    the disk is full."""
     try:
         if isinstance(message, Alert):
-            message = save(message)
+            message = store.save_alert(message)
+        elif isinstance(message, FlowCount):
+            store.save_flow(message)
     except Exception:
         logger.exception("storing a bus message failed; delivering it live only")
     offer(message)

@@ -38,7 +38,7 @@ from ioc.bus.base import Message
 from ioc.bus.memory import Fanout
 from ioc.bus.subscription import DEFAULT_QUEUE_SIZE, Subscription
 from ioc.cluster.leases import lease_holders
-from ioc.messages import Alert, CameraStatus, KpiSnapshot
+from ioc.messages import Alert, CameraStatus, FlowCount, KpiSnapshot
 from ioc.store.base import Store
 
 logger = logging.getLogger(__name__)
@@ -70,10 +70,11 @@ return redis.call('GET', KEYS[1])
 DELIVERY_TTL_SECONDS = 86_400
 """How long Redis remembers a delivery id (a worker's resend within it is not stored twice)."""
 
-_TYPES: dict[str, type[Alert] | type[CameraStatus] | type[KpiSnapshot]] = {
+_TYPES: dict[str, type[Alert] | type[CameraStatus] | type[KpiSnapshot] | type[FlowCount]] = {
     "alert": Alert,
     "camera_status": CameraStatus,
     "kpi": KpiSnapshot,
+    "flow": FlowCount,
 }
 
 
@@ -311,18 +312,19 @@ class RedisBus:
         return False
 
     def _deliver(self, message: Message) -> bool:
-        """Store an alert, then offer it live; False (nothing offered) when the store failed."""
+        """Store an alert or a flow count, then offer it live; False (nothing offered) when the
+        store failed."""
         assert self._store is not None
-        if isinstance(message, Alert):
-            try:
+        try:
+            if isinstance(message, Alert):
                 message = self._store.save_alert(message)
-            except Exception as exc:
-                logger.warning(
-                    "redis bus: storing alert seq %s failed (%s); retrying later", message.seq, exc
-                )
-                return False
-            if message.seq is not None:
-                with self._lock:
-                    self._last_seq = max(self._last_seq, message.seq)
+            elif isinstance(message, FlowCount):
+                self._store.save_flow(message)
+        except Exception as exc:
+            logger.warning("redis bus: storing a %s failed (%s); retrying later", message.type, exc)
+            return False
+        if isinstance(message, Alert) and message.seq is not None:
+            with self._lock:
+                self._last_seq = max(self._last_seq, message.seq)
         self._fanout.offer(message)
         return True

@@ -80,19 +80,25 @@ def error_at(root: Node, loc: Sequence[Key], message: str) -> str:
     return format_at(node.origin, message, missing)
 
 
-def validation_errors(exc: ValidationError, root: Node) -> list[str]:
-    """Every pydantic error as ``path: message (line N)``, in order, without repeats."""
+def validation_errors(exc: ValidationError, root: Node, model: type[BaseModel] = IocConfig) -> list[str]:
+    """Every pydantic error as ``path: message (line N)``, in order, without repeats; ``model`` is
+    the model validated at ``root`` (``IocConfig`` for cameras.yaml)."""
     details = exc.errors(include_url=False)
-    out = [line for err in details if not _follows_item_error(err, details) for line in _lines(err, root)]
+    out = [
+        line
+        for err in details
+        if not _follows_item_error(err, details)
+        for line in _lines(err, root, model)
+    ]
     return unique(out)
 
 
-def _lines(err: ErrorDetails, root: Node) -> list[str]:
+def _lines(err: ErrorDetails, root: Node, model: type[BaseModel]) -> list[str]:
     """A model validator may report several problems at once, one per line of its message."""
     if err["type"] in ("value_error", "assertion_error"):
         loc: tuple[Key, ...] = tuple(err["loc"])
         return [_custom(root, loc, part) for part in _strip_prefix(err["msg"]).split("\n")]
-    return [_one(err, root)]
+    return [_one(err, root, model)]
 
 
 def unique(lines: Iterable[str]) -> list[str]:
@@ -107,7 +113,7 @@ def _follows_item_error(err: ErrorDetails, details: Sequence[ErrorDetails]) -> b
     return any(len(o["loc"]) > len(loc) and o["loc"][: len(loc)] == loc for o in details)
 
 
-def _one(err: ErrorDetails, root: Node) -> str:
+def _one(err: ErrorDetails, root: Node, model: type[BaseModel]) -> str:
     loc: tuple[Key, ...] = tuple(err["loc"])
     kind = err["type"]
     if kind in ("value_error", "assertion_error"):
@@ -117,12 +123,13 @@ def _one(err: ErrorDetails, root: Node) -> str:
         tags = str(ctx.get("expected_tags", "")).replace("'", "")
         return error_at(root, (*loc, "type"), f"unknown type {ctx.get('tag')!r}: expected one of {tags}")
     if kind == "union_tag_not_found":
-        tags = ", ".join(_union_tags(_annotation_at(loc)))
+        tags = ", ".join(_union_tags(_annotation_at(loc, model)))
         return error_at(root, (*loc, "type"), f"missing required key 'type': expected one of {tags}")
     if kind == "missing":
         return error_at(root, loc, f"missing required key {loc[-1]!r}")
     if kind == "extra_forbidden":
-        return error_at(root, loc, unknown_key_message(str(loc[-1]), _model_keys(_annotation_at(loc[:-1]))))
+        keys = _model_keys(_annotation_at(loc[:-1], model))
+        return error_at(root, loc, unknown_key_message(str(loc[-1]), keys))
     return error_at(root, loc, _expected_got(err))
 
 
@@ -223,9 +230,9 @@ def _model_keys(annotation: Any) -> list[str]:
     return []
 
 
-def _annotation_at(loc: Sequence[Key]) -> Any:
+def _annotation_at(loc: Sequence[Key], model: type[BaseModel]) -> Any:
     """The type pydantic validated at ``loc`` (through models, tuples and tagged unions), or None."""
-    tp: Any = IocConfig
+    tp: Any = model
     for part in loc:
         tp = _step(_unwrap(tp), part)
         if tp is None:

@@ -20,8 +20,12 @@ Coord = Annotated[float, Field(ge=0.0, le=1.0)]
 NormPoint = tuple[Coord, Coord]
 
 
+MAX_TEXT = 2048
+"""Longest string anywhere in the config (names, sources, paths); lists have their own limits."""
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, str_max_length=MAX_TEXT)
 
 
 def _check_classes(classes: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -49,6 +53,7 @@ class DetectConfig(Strict):
     classes: tuple[str, ...] = Field(
         ("person", "bicycle", "car", "motorcycle", "bus", "truck"),
         min_length=1,
+        max_length=80,
         description="COCO class names to detect",
     )
     recheck_seconds: float = Field(
@@ -101,7 +106,9 @@ class AlertConfig(Strict):
 class Zone(Strict):
     id: Id
     name: str | None = Field(None, description="Display name")
-    polygon: tuple[NormPoint, ...] = Field(..., description="Normalised [[x, y], ...], at least 3 points")
+    polygon: tuple[NormPoint, ...] = Field(
+        ..., max_length=1000, description="Normalised [[x, y], ...], at least 3 points"
+    )
 
     @field_validator("polygon")
     @classmethod
@@ -160,6 +167,9 @@ class LineCrossingRule(RuleBase):
         ("in", "out"), min_length=1, description="Which crossing directions raise an alert"
     )
     severity: Severity = Field(Severity.INFO, description="info | warning | critical")
+    interval_seconds: float = Field(
+        60.0, ge=1, le=86400, description="Flow counts per class and direction are reported this often"
+    )
 
 
 class LoiteringRule(RuleBase):
@@ -185,9 +195,9 @@ class CameraConfig(Strict):
     detect: DetectConfig = Field(default_factory=DetectConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
-    zones: tuple[Zone, ...] = ()
-    lines: tuple[Line, ...] = ()
-    rules: tuple[Rule, ...] = ()
+    zones: tuple[Zone, ...] = Field((), max_length=256)
+    lines: tuple[Line, ...] = Field((), max_length=256)
+    rules: tuple[Rule, ...] = Field((), max_length=256)
 
     @field_validator("source")
     @classmethod
@@ -267,7 +277,7 @@ class SiteConfig(Strict):
 class IocConfig(Strict):
     site: SiteConfig = Field(default_factory=SiteConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
-    cameras: tuple[CameraConfig, ...] = Field(..., min_length=1, description="The cameras")
+    cameras: tuple[CameraConfig, ...] = Field(..., min_length=1, max_length=1000, description="The cameras")
 
     @model_validator(mode="after")
     def _unique_cameras(self) -> Self:

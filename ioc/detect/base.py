@@ -20,6 +20,14 @@ class Backend(enum.StrEnum):
     OPENVINO = "openvino"
 
 
+class Precision(enum.StrEnum):
+    """Numeric precision of the OpenVINO model on the CPU (``IOC_PRECISION``); ``auto`` picks."""
+
+    AUTO = "auto"
+    FP32 = "fp32"
+    INT8 = "int8"
+
+
 class Detector(Protocol):
     """Runs a model on a batch of BGR images; returns one ``Detections`` per image.
 

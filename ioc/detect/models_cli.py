@@ -1,5 +1,7 @@
 """``ioc models fetch|list|export [name] [--models-dir DIR]``: provision and inspect models.
 
+``export`` makes the FP32 OpenVINO model; ``export --int8`` also quantizes it (``int8_build``).
+
 Prints what it did; exit status 0 on success, 1 with a one-line error otherwise (no traceback).
 """
 
@@ -26,7 +28,10 @@ def models_command(args: argparse.Namespace) -> int:
         if args.action == "list":
             return _list(models_dir)
         if args.action == "export":
-            return _export(args.name, models_dir, int(getattr(args, "imgsz", None) or DEFAULT_EXPORT_IMGSZ))
+            imgsz = int(getattr(args, "imgsz", None) or DEFAULT_EXPORT_IMGSZ)
+            if getattr(args, "int8", False):
+                return _export_int8(args, models_dir, imgsz)
+            return _export(args.name, models_dir, imgsz)
     except (ModelError, OSError) as exc:
         print(f"error: {exc}")
         return 1
@@ -73,4 +78,26 @@ def _export(name: str, models_dir: Path, imgsz: int) -> int:
         print(f"error: OpenVINO export of {name} failed; see the warning above")
         return 1
     print(f"{name}: OpenVINO model for imgsz {imgsz} ready in {models_dir}")
+    return 0
+
+
+def _export_int8(args: argparse.Namespace, models_dir: Path, imgsz: int) -> int:
+    from ioc.detect.calibration import DEFAULT_PER_SOURCE
+    from ioc.detect.int8_build import Int8Request, build_int8
+
+    settings = load_settings(models_dir=models_dir)
+    given = getattr(args, "calibration_frames", None)
+    per_source = DEFAULT_PER_SOURCE if given is None else int(given)
+    if per_source < 2:
+        print(f"error: --calibration-frames: expected at least 2 frames per source, got {per_source}")
+        return 1
+    request = Int8Request(
+        name=args.name,
+        models_dir=models_dir,
+        imgsz=imgsz,
+        config_path=getattr(args, "config", None) or settings.config_path,
+        demo_dir=(getattr(args, "data_dir", None) or settings.data_dir) / "demo",
+        per_source=per_source,
+    )
+    build_int8(request)
     return 0

@@ -1,10 +1,11 @@
-"""The OpenVINO export cache next to the weights: ``<models>/<stem>-<imgsz>_openvino_model/``.
+"""The OpenVINO export cache next to the weights: ``<models>/<stem>-<imgsz>_openvino_model/`` (FP32)
+and ``<models>/<stem>-<imgsz>-int8_openvino_model/`` (INT8).
 
-An export is made once per (weights, imgsz) and reused. It is written into a temporary folder
-beside the cache and renamed into place only when complete, with a marker recording the sha256
-of the weights it came from, so a crash mid-export or a replaced ``.pt`` never leaves a cache that
-would be trusted. The export itself is a callable handed in by the backend (this module does not
-import ultralytics).
+An export is made once per (weights, imgsz, precision) and reused. It is written into a temporary
+folder beside the cache and renamed into place only when complete, with a marker recording the
+sha256 of the weights it came from, the imgsz and the precision (a marker without one is FP32), so a
+crash mid-export or a replaced ``.pt`` never leaves a cache that would be trusted. The export itself
+is a callable handed in by the backend (this module does not import ultralytics).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ioc.detect.base import Precision
 from ioc.detect.models import OPENVINO_SUFFIX, sha256_cached
 
 logger = logging.getLogger(__name__)
@@ -27,18 +29,21 @@ MARKER = "ioc-export.json"
 Exporter = Callable[[Path, int], Path]
 
 
-def cache_dir_for(weights: Path, imgsz: int) -> Path:
-    return weights.with_name(f"{weights.stem}-{imgsz}{OPENVINO_SUFFIX}")
+def cache_dir_for(weights: Path, imgsz: int, precision: Precision = Precision.FP32) -> Path:
+    tag = "" if precision is Precision.FP32 else f"-{precision.value}"
+    return weights.with_name(f"{weights.stem}-{imgsz}{tag}{OPENVINO_SUFFIX}")
 
 
-def cached_export(weights: Path, imgsz: int) -> Path | None:
+def cached_export(weights: Path, imgsz: int, precision: Precision = Precision.FP32) -> Path | None:
     """The cache dir if it is complete and was exported from these exact weights at ``imgsz``."""
-    target = cache_dir_for(weights, imgsz)
+    target = cache_dir_for(weights, imgsz, precision)
     try:
         marker = json.loads((target / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(marker, dict) or marker.get("imgsz") != imgsz:
+        return None
+    if marker.get("precision", Precision.FP32.value) != precision.value:
         return None
     if marker.get("weights_sha256") != sha256_cached(weights):
         logger.info("OpenVINO cache %s is from other weights; exporting again", target)
@@ -48,12 +53,14 @@ def cached_export(weights: Path, imgsz: int) -> Path | None:
     return target
 
 
-def export_cached(weights: Path, imgsz: int, exporter: Exporter) -> Path:
-    """Return a valid cache dir for (weights, imgsz), exporting it first when needed."""
-    found = cached_export(weights, imgsz)
+def export_cached(
+    weights: Path, imgsz: int, exporter: Exporter, precision: Precision = Precision.FP32
+) -> Path:
+    """Return a valid cache dir for (weights, imgsz, precision), exporting it first when needed."""
+    found = cached_export(weights, imgsz, precision)
     if found is not None:
         return found
-    target = cache_dir_for(weights, imgsz)
+    target = cache_dir_for(weights, imgsz, precision)
     sha = sha256_cached(weights)
     scratch = Path(tempfile.mkdtemp(prefix=f".{weights.stem}-partial-", dir=weights.parent))
     try:
@@ -63,7 +70,8 @@ def export_cached(weights: Path, imgsz: int, exporter: Exporter) -> Path:
         except OSError:
             shutil.copyfile(weights, local)
         produced = exporter(local, imgsz)
-        (produced / MARKER).write_text(json.dumps({"imgsz": imgsz, "weights_sha256": sha}), encoding="utf-8")
+        marker = {"imgsz": imgsz, "weights_sha256": sha, "precision": precision.value}
+        (produced / MARKER).write_text(json.dumps(marker), encoding="utf-8")
         _publish(produced, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

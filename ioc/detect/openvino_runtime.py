@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from ruamel.yaml import YAML
 
 from ioc import metrics
 from ioc.config.coco import COCO_CLASSES
-from ioc.detect.base import Backend
+from ioc.detect.base import Backend, Precision
 from ioc.detect.manifest import ModelError
 from ioc.types import Detections, FloatArray
 
@@ -33,6 +34,29 @@ logger = logging.getLogger(__name__)
 STRIDE = 32
 PAD_VALUE = 114
 MAX_DETECTIONS = 300
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (a container's or taskset's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def inference_threads(setting: int, cpus: int) -> int:
+    """``IOC_OPENVINO_THREADS``: the setting when > 0; 0 means every CPU but one (at least 1).
+
+    The caller is synchronous and the model's parallel regions wait for their slowest thread: one
+    core taken by stream decoding stalls every layer. Leaving that core to the decoders measured
+    1.4-1.9x faster per frame on a busy 2-core machine (benchmarks/openvino_threads.py).
+    """
+    return setting if setting > 0 else max(1, cpus - 1)
+
+
+def cpu_config(threads: int) -> dict[str, str]:
+    """How the model is compiled for the CPU: one stream (synchronous caller), ``threads`` threads."""
+    return {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_NUM_THREADS": str(threads)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +79,18 @@ def _read_names(model_dir: Path) -> dict[int, str]:
         raise ModelError(f"{meta_path}: cannot read class names: {exc}") from exc
 
 
+def fit_size(width: int, height: int, imgsz: int) -> tuple[int, int]:
+    """(width, height) an image is resized to so that its longest side is ``imgsz``."""
+    r = min(imgsz / height, imgsz / width)
+    return max(round(width * r), 1), max(round(height * r), 1)
+
+
 def batch_tensor(images: Sequence[npt.NDArray[np.uint8]], imgsz: int) -> tuple[FloatArray, list[Letterbox]]:
     """Letterbox every image into one (N, 3, H, W) RGB float tensor; H, W multiples of STRIDE."""
     sizes = []
     for img in images:
         h, w = img.shape[:2]
-        r = min(imgsz / h, imgsz / w)
-        sizes.append((r, max(round(w * r), 1), max(round(h * r), 1)))
+        sizes.append((min(imgsz / h, imgsz / w), *fit_size(w, h, imgsz)))
     out_w = math.ceil(max(s[1] for s in sizes) / STRIDE) * STRIDE
     out_h = math.ceil(max(s[2] for s in sizes) / STRIDE) * STRIDE
     batch = np.full((len(images), out_h, out_w, 3), PAD_VALUE, dtype=np.uint8)
@@ -79,21 +108,39 @@ class OpenVINODetector:
 
     backend = Backend.OPENVINO
 
-    def __init__(self, name: str, model_dir: Path, iou: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        model_dir: Path,
+        iou: float,
+        *,
+        precision: Precision = Precision.FP32,
+        threads: int = 0,
+    ) -> None:
         import openvino as ov
 
         xml = next(iter(sorted(model_dir.glob("*.xml"))), None)
         if xml is None:
             raise ModelError(f"{model_dir}: no OpenVINO .xml model")
         core = ov.Core()
-        self._compiled = core.compile_model(core.read_model(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        config = cpu_config(inference_threads(threads, usable_cpus()))
+        self._compiled = core.compile_model(core.read_model(xml), "CPU", config)
         self.name = name
+        self.precision = precision
         self._iou = iou
         names = _read_names(model_dir)
         coco = {n: i for i, n in enumerate(COCO_CLASSES)}
         self._to_coco = np.array([coco.get(names[i], -1) for i in range(len(names))], dtype=np.int64)
         self.class_names: tuple[str, ...] = tuple(n for n in names.values() if n in coco)
-        logger.info("detector %s on OpenVINO runtime (CPU) from %s", name, model_dir)
+        logger.info(
+            "detector %s on OpenVINO runtime (CPU, %s model, computes in %s, %s threads) from %s",
+            name, precision.value, self.inference_precision, config["INFERENCE_NUM_THREADS"], model_dir,
+        )  # fmt: skip
+
+    @property
+    def inference_precision(self) -> str:
+        """What the CPU plugin computes unquantized layers in: ``bf16`` on CPUs with AMX, else ``f32``."""
+        return str(self._compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name())
 
     def detect(
         self,

@@ -3,9 +3,12 @@
 Device choice (``Settings.device``): ``auto`` runs PyTorch on CUDA when ``torch.cuda.is_available()``,
 otherwise OpenVINO on the CPU. The OpenVINO model is exported once per (weights, imgsz) with
 dynamic shapes, cached next to the weights (see ``openvino_cache``) and run by the OpenVINO
-runtime directly (``openvino_runtime``: no torch in the hot path); when the export or its load
-fails, the detector falls back to PyTorch on the CPU and logs why. ``cpu`` behaves like
-``auto`` without a GPU; ``cuda`` / ``cuda:N`` require one.
+runtime directly (``openvino_runtime``: no torch in the hot path); ``Settings.precision`` picks
+FP32 or the INT8 model of ``ioc models export --int8`` (see ``precision``). When the export or its
+load fails, the detector falls back to PyTorch on the CPU and logs why. ``cpu`` behaves like
+``auto`` without a GPU; ``cuda`` / ``cuda:N`` require one. On CUDA the model runs the on-device
+pipeline (``cuda_backend``, chosen in ``cuda_select``, with this module's Ultralytics path as its
+fallback) unless ``IOC_CUDA_PIPELINE=false``.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ import numpy.typing as npt
 
 from ioc import metrics
 from ioc.config.coco import COCO_CLASSES
-from ioc.detect.base import Backend, Detector
+from ioc.detect.base import Backend, Detector, Precision
 from ioc.detect.manifest import ModelError
 from ioc.detect.models import OPENVINO_SUFFIX, looks_like_path, resolve_model
-from ioc.detect.openvino_cache import export_cached
+from ioc.detect.openvino_cache import cached_export, export_cached
 from ioc.detect.openvino_runtime import OpenVINODetector
+from ioc.detect.precision import choose, read_figures
 from ioc.settings import Settings
 from ioc.types import Detections
 
@@ -87,15 +91,46 @@ def load_detector(
     weights = resolve_model(model, settings.models_dir)
     placement = plan_placement(settings.device, backend, weights)
     name = weights.name if looks_like_path(model) else model
+    precision = Precision(settings.precision)
     if placement.backend is Backend.OPENVINO:
         try:
-            return OpenVINODetector(name, _openvino_dir(weights, imgsz), iou)
+            return _openvino_detector(name, weights, imgsz, iou, settings)
         except Exception as exc:  # any export/load failure: the .pt still works
             if weights.is_dir():
                 raise ModelError(f"{weights}: cannot load OpenVINO model: {exc}") from exc
             logger.warning("OpenVINO unavailable for %s (%s); falling back to PyTorch on CPU", name, exc)
             placement = Placement(Backend.PYTORCH, "cpu")
+    if precision is Precision.INT8:
+        logger.warning("IOC_PRECISION=int8 applies to OpenVINO on the CPU; %s runs on PyTorch", name)
+    if placement.device.startswith("cuda") and settings.cuda_pipeline:
+        from ioc.detect.cuda_select import load_pipeline  # torch-heavy; only on a GPU
+
+        cuda = placement  # bound for the fallback below
+        return load_pipeline(
+            name, weights, cuda.device, settings, iou, yolo=_yolo,
+            fallback=lambda: UltralyticsDetector(name, _yolo(weights), cuda, iou),
+        )  # fmt: skip
     return UltralyticsDetector(name, _yolo(weights), placement, iou)
+
+
+def _openvino_detector(name: str, weights: Path, imgsz: int, iou: float, settings: Settings) -> Detector:
+    """The FP32 or INT8 OpenVINO model (``precision.choose``); INT8 that fails to load → FP32."""
+    threads = settings.openvino_threads
+    if weights.is_dir():
+        return OpenVINODetector(name, weights, iou, threads=threads)
+    precision = Precision(settings.precision)
+    fp32_dir = openvino_fp32_dir(weights, imgsz)
+    int8_dir = cached_export(weights, imgsz, Precision.INT8)
+    choice = choose(precision, int8_dir, read_figures(int8_dir) if int8_dir else None)
+    logger.info("%s: OpenVINO %s (%s)", name, choice.precision.value.upper(), choice.reason)
+    if choice.precision is Precision.INT8 and choice.model_dir is not None:
+        try:
+            return OpenVINODetector(name, choice.model_dir, iou, precision=Precision.INT8, threads=threads)
+        except Exception as exc:
+            logger.warning("%s: INT8 model %s failed to load (%s); using FP32", name, choice.model_dir, exc)
+    elif precision is Precision.INT8:
+        logger.warning("%s: IOC_PRECISION=int8 but %s; using FP32", name, choice.reason)
+    return OpenVINODetector(name, fp32_dir, iou, threads=threads)
 
 
 def _yolo(path: Path) -> Any:
@@ -107,8 +142,9 @@ def _yolo(path: Path) -> Any:
         raise ModelError(f"{path}: cannot load model: {exc}") from exc
 
 
-def _openvino_dir(weights: Path, imgsz: int) -> Path:
-    return weights if weights.is_dir() else export_cached(weights, imgsz, _export_openvino)
+def openvino_fp32_dir(weights: Path, imgsz: int) -> Path:
+    """The cached FP32 OpenVINO export of ``weights`` for ``imgsz`` (exported first when missing)."""
+    return export_cached(weights, imgsz, _export_openvino)
 
 
 def load_ultralytics_openvino(model_dir: Path, iou: float = DEFAULT_IOU) -> UltralyticsDetector:

@@ -23,6 +23,7 @@ If stream time goes backwards, every open alert is ended and cooldowns are forgo
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -117,6 +118,18 @@ class AlertLifecycle:
     def flush(self, frame: Frame) -> list[Alert]:
         """End every open alert now (end of file, shutdown)."""
         return [self._end(key, frame.timestamp, frame.wall_time) for key in list(self._open)]
+
+    def reconfigure(self, camera: CameraConfig, kept: Collection[str], frame: Frame | None) -> list[Alert]:
+        """Follow a new config of this camera (hot reload): open alerts and cooldowns of the rules
+        in ``kept`` carry on; every other rule's open alerts end now, at ``frame`` (the last one
+        processed), and its cooldowns are forgotten."""
+        gone = [key for key in self._open if key.rule_id not in kept]
+        out = [self._end(key, frame.timestamp, frame.wall_time) for key in gone] if frame is not None else []
+        self._open = {k: o for k, o in self._open.items() if k.rule_id in kept}
+        self._quiet_until = {k: t for k, t in self._quiet_until.items() if k.rule_id in kept}
+        self._camera = camera
+        self._rules = {r.id: r for r in camera.rules}
+        return out
 
     def expire(self, timestamp: float, wall_time: float) -> list[Alert]:
         """End the open alerts whose condition has not held for ``alerts.end_after_seconds`` by

@@ -15,11 +15,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from av.video.frame import VideoFrame
+
 from ioc import metrics
 from ioc.config.models import CameraConfig
 from ioc.ingest.backoff import Backoff
+from ioc.ingest.picture import AvPicture
 from ioc.ingest.slot import LatestFrameSlot
-from ioc.ingest.sources import Image, SourceError, SourceKind, read_images, redact_source, source_kind
+from ioc.ingest.sources import SourceError, SourceKind, read_video_frames, redact_source, source_kind
 from ioc.ingest.state import StreamStateMachine
 from ioc.messages import CameraState, CameraStatus
 from ioc.types import Frame
@@ -276,17 +279,17 @@ class CameraReader(threading.Thread):
 
     def _pump(self, attempt: _Attempt) -> None:
         try:
-            images = read_images(
+            frames = read_video_frames(
                 self.camera.source,
                 loop=self.camera.loop,
                 open_timeout_s=self._open_timeout_s,
                 read_timeout_s=self._stall_s + READ_TIMEOUT_MARGIN_S,
                 cancel=attempt.cancel,
             )
-            for image in images:
+            for frame in frames:
                 if attempt.cancel.is_set():
                     break
-                self._deliver(attempt, image)
+                self._deliver(attempt, frame)
         except SourceError as exc:
             attempt.error = exc
         except Exception as exc:  # a decoder bug must not kill the camera for good
@@ -295,7 +298,8 @@ class CameraReader(threading.Thread):
         finally:
             attempt.done.set()
 
-    def _deliver(self, attempt: _Attempt, image: Image) -> None:
+    def _deliver(self, attempt: _Attempt, decoded: VideoFrame) -> None:
+        """Put ``decoded`` into the slot as it is: converted only if the pipeline takes it."""
         now = time.monotonic()
         with self._lock:
             if self._last_frame_at is not None and attempt.frames:
@@ -309,7 +313,8 @@ class CameraReader(threading.Thread):
             attempt.frames += 1
             attempt.last_frame_at = now
             fps = self._fps
-        self.slot.put(Frame(self.camera.id, image, timestamp=now, wall_time=time.time(), index=index))
+        picture = AvPicture(decoded, self.camera.id)
+        self.slot.put(Frame.lazy(self.camera.id, picture, timestamp=now, wall_time=time.time(), index=index))
         self._m_read.inc()
         if fps is not None:
             self._m_fps.set(fps)

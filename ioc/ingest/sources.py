@@ -1,8 +1,18 @@
 """Camera sources opened with PyAV: RTSP(S), HTTP(S) MJPEG and video files.
 
-``read_images`` is one connection to a live source (files play in real time and may loop); it is
-what a ``CameraReader`` drives. ``iter_file_frames`` reads every frame of a file as fast as it can
-with stream time taken from the presentation timestamps, for replays.
+``read_video_frames`` is one connection to a live source (files play in real time and may loop);
+it is what a ``CameraReader`` drives. ``iter_file_frames`` reads every frame of a file as fast as
+it can with stream time taken from the presentation timestamps, for replays.
+
+Decoded frames stay in the decoder's pixel format (YUV); nothing here converts them. The
+pipeline converts the few it uses (``ioc.ingest.picture``), so a camera costs its decode only.
+
+Decoder threads: each stream is decoded by ONE thread, the reader's own (``DECODER_THREADS``).
+A site runs many cameras on few cores, so the streams already keep every core busy; a codec
+thread pool per stream (FFmpeg's default: one thread per core) would only add threads, wake-ups
+and, with frame threading, a frame of delay per thread. Camera H.264 usually has one slice per
+frame, so slice threading has nothing to split anyway. PyAV releases the GIL while decoding, so
+the readers' decoders run in parallel. Measured in ``benchmarks/decode_cost.py``.
 """
 
 from __future__ import annotations
@@ -14,21 +24,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import av
 import av.error
-import numpy as np
-import numpy.typing as npt
 from av.container import InputContainer
 from av.video.frame import VideoFrame
 
+from ioc.ingest.picture import AvPicture
+from ioc.redact import redact_text, redact_url
 from ioc.types import Frame
 
 logger = logging.getLogger(__name__)
 
-Image = npt.NDArray[np.uint8]
+DECODER_THREADS = 1
+"""Decoder threads per stream; see the module docstring for why one."""
 
 MAX_PACING_LAG_S = 1.0
 """A file source that falls further behind real time than this re-anchors instead of bursting."""
@@ -44,13 +54,14 @@ class SourceError(Exception):
     """A source could not be opened or read.
 
     ``fatal`` marks problems that waiting will not fix by itself (a missing file, data that is not
-    video); network failures are not fatal. The message names the source (password hidden).
+    video); network failures are not fatal. The message names the source, and ``reason`` (shown in
+    camera statuses to every role) may quote it: both have credentials hidden (:mod:`ioc.redact`).
     """
 
     def __init__(self, source: str, reason: str, *, fatal: bool = False) -> None:
-        super().__init__(f"{redact_source(source)}: {reason}")
+        self.reason = redact_text(reason)
+        super().__init__(f"{redact_source(source)}: {self.reason}")
         self.source = source
-        self.reason = reason
         self.fatal = fatal
 
 
@@ -84,14 +95,9 @@ def file_path(source: str) -> Path:
 
 
 def redact_source(source: str) -> str:
-    """The source with any password replaced by ``***`` (for logs, errors and statuses)."""
-    if "://" not in source or "@" not in source:
-        return source
-    parts = urlsplit(source)
-    if parts.password is None:
-        return source
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The source with its password and sensitive query values replaced by ``***`` (for logs,
+    errors and statuses); the rule is :func:`ioc.redact.redact_url`."""
+    return redact_url(source)
 
 
 def _options(kind: SourceKind, socket_timeout_s: float) -> dict[str, str]:
@@ -164,10 +170,18 @@ def open_container(
     return container
 
 
+def configure_decoder(container: InputContainer, threads: int = DECODER_THREADS) -> None:
+    """Set the first video stream's decoder threading (before its first packet is decoded)."""
+    stream = container.streams.video[0]
+    stream.thread_type = "SLICE"
+    stream.codec_context.thread_count = threads
+
+
 def _decoded(container: InputContainer, source: str, read_timeout_s: float) -> Iterator[VideoFrame]:
     """Decoded ``av.VideoFrame``s of the first video stream; errors become ``SourceError``."""
     kind = source_kind(source)
     try:
+        configure_decoder(container)
         yield from container.decode(video=0)
     except Exception as exc:
         raise _classify(source, kind, exc, read_timeout_s) from exc
@@ -189,10 +203,6 @@ class _Pacer:
         return not (delay > 0 and self._cancel.wait(delay))
 
 
-def _to_bgr(frame: VideoFrame) -> Image:
-    return cast(Image, frame.to_ndarray(format="bgr24"))
-
-
 def _frame_seconds(frame: VideoFrame, index: int, fps: float) -> float:
     t = frame.time
     return float(t) if t is not None else index / fps
@@ -206,8 +216,8 @@ def _stream_fps(container: InputContainer) -> float:
 
 def _file_pass(
     source: str, pacer: _Pacer, offset_s: float, cancel: threading.Event, read_timeout_s: float
-) -> Iterator[tuple[Image, float]]:
-    """One real-time pass over a file; yields (image, stream seconds incl. ``offset_s``)."""
+) -> Iterator[tuple[VideoFrame, float]]:
+    """One real-time pass over a file; yields (frame, end of its stream time incl. ``offset_s``)."""
     container = open_container(source, read_timeout_s=read_timeout_s)
     try:
         fps = _stream_fps(container)
@@ -218,22 +228,22 @@ def _file_pass(
             stream_s = offset_s + (t - first)
             if not pacer.wait_until(stream_s):
                 return
-            yield _to_bgr(frame), stream_s + 1.0 / fps
+            yield frame, stream_s + 1.0 / fps
     finally:
         container.close()
 
 
-def _file_images(
+def _file_frames(
     source: str, *, loop: bool, cancel: threading.Event, read_timeout_s: float
-) -> Iterator[Image]:
+) -> Iterator[VideoFrame]:
     pacer = _Pacer(cancel)
     offset_s = 0.0
     while not cancel.is_set():
         produced = False
-        for image, end_s in _file_pass(source, pacer, offset_s, cancel, read_timeout_s):
+        for frame, end_s in _file_pass(source, pacer, offset_s, cancel, read_timeout_s):
             produced = True
             offset_s = end_s
-            yield image
+            yield frame
         if not produced and not cancel.is_set():
             raise SourceError(source, "contains no decodable video frames", fatal=True)
         if not loop:
@@ -241,28 +251,28 @@ def _file_images(
         logger.debug("%s: end of file, looping", redact_source(source))
 
 
-def _stream_images(
+def _stream_frames(
     source: str, *, open_timeout_s: float, read_timeout_s: float, cancel: threading.Event
-) -> Iterator[Image]:
+) -> Iterator[VideoFrame]:
     container = open_container(source, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s)
     try:
         for frame in _decoded(container, source, read_timeout_s):
             if cancel.is_set():
                 return
-            yield _to_bgr(frame)
+            yield frame
     finally:
         container.close()
 
 
-def read_images(
+def read_video_frames(
     source: str,
     *,
     loop: bool = True,
     open_timeout_s: float = 10.0,
     read_timeout_s: float = 5.0,
     cancel: threading.Event | None = None,
-) -> Iterator[Image]:
-    """One connection to ``source``: BGR images as they arrive.
+) -> Iterator[VideoFrame]:
+    """One connection to ``source``: decoded frames as they arrive, in the decoder's format.
 
     Streams yield as fast as the camera sends; files are paced to real time by their
     timestamps and start again at the end when ``loop``. The iterator ends when the stream ends
@@ -271,8 +281,8 @@ def read_images(
     """
     cancel = cancel or threading.Event()
     if source_kind(source) is SourceKind.FILE:
-        return _file_images(source, loop=loop, cancel=cancel, read_timeout_s=read_timeout_s)
-    return _stream_images(source, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s, cancel=cancel)
+        return _file_frames(source, loop=loop, cancel=cancel, read_timeout_s=read_timeout_s)
+    return _stream_frames(source, open_timeout_s=open_timeout_s, read_timeout_s=read_timeout_s, cancel=cancel)
 
 
 def iter_file_frames(path: Path, start_time: float = 0.0, *, camera_id: str | None = None) -> Iterator[Frame]:
@@ -280,7 +290,8 @@ def iter_file_frames(path: Path, start_time: float = 0.0, *, camera_id: str | No
 
     ``timestamp`` is seconds from the first frame by presentation time (frame index / fps when a
     frame has no pts); ``wall_time = start_time + timestamp``. ``camera_id`` defaults to the
-    file's stem. Raises ``SourceError`` naming the path if the file cannot be read.
+    file's stem. Frames are lazy (``Frame.lazy``): converted only when used. Raises
+    ``SourceError`` naming the path if the file cannot be read.
     """
     source = str(path)
     cam = camera_id if camera_id is not None else Path(path).stem
@@ -292,8 +303,8 @@ def iter_file_frames(path: Path, start_time: float = 0.0, *, camera_id: str | No
             t = _frame_seconds(frame, index, fps)
             first = t if first is None else first
             ts = t - first
-            image = _to_bgr(frame)
-            yield Frame(camera_id=cam, image=image, timestamp=ts, wall_time=start_time + ts, index=index)
+            picture = AvPicture(frame, cam)
+            yield Frame.lazy(cam, picture, timestamp=ts, wall_time=start_time + ts, index=index)
     finally:
         container.close()
 

@@ -3,6 +3,11 @@
 ``operations_kpis`` is a pure function of the alerts and the time; ``OperationsKpiPublisher`` runs
 it in its own thread every ``interval_seconds`` and publishes a ``KpiSnapshot`` (source
 ``operations``) on the bus, so dashboards get it live over /ws and from ``GET /api/kpi``.
+That snapshot counts every category, so only all-seeing roles receive it (``category`` None);
+beside it one snapshot per category (source ``operations.<category>``, e.g.
+``operations.traffic``, ``category`` set) counts only that category's alerts, for the roles that
+see it: a traffic user never sees security counts. Per-category snapshots are published for the
+categories given at start (the cameras' categories) and every category seen in the alerts.
 
 What "open" means (the KPI ``open_alerts``; the wall's feed header shows that number and the map
 uses the same rule in ``dashboard/js/state.js``): an alert is open when it is not resolved and it is
@@ -14,10 +19,19 @@ crossing) is not open and never overdue.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from ioc.messages import Alert, AlertState, AlertStatus, KpiSnapshot, KpiValue, LocalizedText, Severity
+from ioc.messages import (
+    Alert,
+    AlertState,
+    AlertStatus,
+    Category,
+    KpiSnapshot,
+    KpiValue,
+    LocalizedText,
+    Severity,
+)
 from ioc.periodic import PeriodicThread
 from ioc.store.base import AlertQuery, Store
 
@@ -48,6 +62,19 @@ def awaits_ack(alert: Alert) -> bool:
 def is_open(alert: Alert) -> bool:
     """Not resolved, and ongoing or awaiting acknowledgement (see the module docstring)."""
     return alert.status is not AlertStatus.RESOLVED and (is_ongoing(alert) or awaits_ack(alert))
+
+
+def operations_by_category(
+    alerts: Sequence[Alert], now: datetime, overdue_after: timedelta, categories: Iterable[Category] = ()
+) -> list[KpiSnapshot]:
+    """One snapshot per category (given or seen), counting only that category's alerts."""
+    cats = sorted({*categories, *(a.category for a in alerts)})
+    return [
+        operations_kpis([a for a in alerts if a.category is cat], now, overdue_after).model_copy(
+            update={"source": f"{SOURCE}.{cat.value}", "category": cat}
+        )
+        for cat in cats
+    ]
 
 
 def operations_kpis(alerts: Sequence[Alert], now: datetime, overdue_after: timedelta) -> KpiSnapshot:
@@ -127,8 +154,10 @@ class OperationsKpiPublisher(PeriodicThread):
         interval_seconds: float = 30.0,
         overdue_after: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        categories: Iterable[Category] = (),
     ) -> None:
         super().__init__("kpi-operations", interval_seconds)
+        self._categories = tuple(categories)
         self._store = store
         self._publish = publish
         self._overdue_after = overdue_after
@@ -138,7 +167,11 @@ class OperationsKpiPublisher(PeriodicThread):
         return self.publish_once()
 
     def publish_once(self) -> KpiSnapshot:
+        """Publishes the all-category snapshot, then one per category; returns the first."""
         now = self._clock()
-        snapshot = operations_kpis(load_alerts(self._store, now), now, self._overdue_after)
+        alerts = load_alerts(self._store, now)
+        snapshot = operations_kpis(alerts, now, self._overdue_after)
         self._publish(snapshot)
+        for per_category in operations_by_category(alerts, now, self._overdue_after, self._categories):
+            self._publish(per_category)
         return snapshot

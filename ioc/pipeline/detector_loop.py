@@ -208,6 +208,8 @@ class DetectorLoop:
         if frame is None:
             return
         state.taken_at = now
+        if state.planner.camera is not camera:
+            state.planner.reconfigure(camera)  # the worker took a new config (hot reload)
         plan = state.planner.plan(frame, feed.sink.track_hints())
         if plan is None:
             metrics.DETECTOR_SKIPPED.labels(camera=camera.id).inc()

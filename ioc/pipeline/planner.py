@@ -139,10 +139,16 @@ class DetectionPlanner:
     def camera(self) -> CameraConfig:
         return self._camera
 
+    def reconfigure(self, camera: CameraConfig) -> None:
+        """Plan with ``camera``'s new settings from the next frame on (hot reload); the motion
+        reference and re-check times carry over."""
+        self._camera = camera
+        self._hold_seconds = min(HOLD_SECONDS, camera.alerts.end_after_seconds / 2.0)
+
     def plan(self, frame: Frame, hints: Sequence[TrackHint]) -> Plan | None:
         """What to do with ``frame``, given the camera's tracked objects; None to skip it."""
         detect = self._camera.detect
-        thumb = self._gate.thumbnail(frame.image)
+        thumb = self._gate.thumbnail(frame.luma)
         ts = frame.timestamp
         if self._needs_restart(thumb, ts):
             return Plan(self._camera, frame, Reason.FIRST, None, thumb)

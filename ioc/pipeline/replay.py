@@ -7,7 +7,9 @@ a dry run on footage predicts what the wall will show. Nothing depends on the wa
 machine speed (a live camera under load may also lose frames; a replay never does), so the same
 file and config give byte-identical events. Each Alert carries ``source_time_s``, the file time of
 the frame that produced it; ``wall_time`` is ``--start-time`` plus that. Open alerts are ended at
-end of file.
+end of file. The flow counts of line_crossing rules are printed in the summary (and written to
+``--flows-out``, one ``FlowCount`` JSON per line); the last interval is reported, partial, at end
+of file.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from ioc.config.models import CameraConfig
 from ioc.detect.base import Detector
 from ioc.events.snapshot import SnapshotWriter
 from ioc.ingest.sources import FileInfo, SourceError, iter_file_frames
-from ioc.messages import Alert, AlertState
+from ioc.messages import Alert, AlertState, FlowCount
 from ioc.pipeline.execute import run_plans
+from ioc.pipeline.flow_report import flow_lines
 from ioc.pipeline.planner import DetectionPlanner
 from ioc.pipeline.progress import Progress
 from ioc.pipeline.worker import CameraWorker
@@ -46,15 +49,22 @@ def replay(
     snapshots: SnapshotWriter | None = None,
     start_time: float = 0.0,
     on_frame: Callable[[Frame], object] | None = None,
+    on_flow: Callable[[FlowCount], object] | None = None,
 ) -> Iterator[Alert]:
     """Alerts produced by ``camera``'s rules on every frame of ``source``, in order.
 
     ``frame_rate`` is the file's frame rate (the tracker's time base); ``start_time`` is the Unix
-    time of the first frame. Raises ``ioc.ingest.sources.SourceError`` if the file cannot be read.
+    time of the first frame. ``on_flow`` gets each flow interval as it closes. Raises
+    ``ioc.ingest.sources.SourceError`` if the file cannot be read.
     """
+
+    def publish(message: Alert | FlowCount) -> None:
+        if on_flow is not None and isinstance(message, FlowCount):
+            on_flow(message)
+
     worker = CameraWorker.build(
         camera,
-        publish=lambda _alert: None,
+        publish=publish,
         snapshots=snapshots,
         frame_rate=min(frame_rate, camera.detect.fps),
         stamp_source_time=True,
@@ -98,6 +108,8 @@ class ReplaySummary:
     wall_seconds: float = 0.0
     messages: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # rule, type, state
     crossings: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # rule, line, direction
+    flows: list[FlowCount] = field(default_factory=list)
+    start_time: float = 0.0  # Unix time of the file's first frame
 
     def count(self, alert: Alert) -> None:
         self.messages[(alert.rule_id, alert.rule_type, alert.state.value)] += 1
@@ -130,6 +142,7 @@ class ReplaySummary:
         for rule_id, line_id in lines_seen:
             counts = ", ".join(f"{d} {self.crossings[(rule_id, line_id, d)]}" for d in ("in", "out"))
             out.append(f"  {rule_id} line {line_id}: {counts}")
+        out.extend(flow_lines(self.flows, self.start_time))
         return out
 
 
@@ -154,8 +167,13 @@ def parse_start_time(text: str) -> float:
 
 
 def replay_command(args: argparse.Namespace) -> int:
-    """``ioc replay``: write one Alert JSON per line to ``--events-out`` and print a summary."""
+    """``ioc replay``: write one Alert JSON per line to ``--events-out`` and print a summary; with
+    ``--compare OLD NEW``, print which alerts appear, disappear or change instead."""
     try:
+        if args.compare is not None:
+            from ioc.pipeline.compare import compare_main
+
+            return compare_main(args, sys.stdout, sys.stderr)
         return _run(args, sys.stdout, sys.stderr)
     except ReplayError as exc:
         print(f"ioc replay: {exc}", file=sys.stderr)
@@ -166,8 +184,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ioc.pipeline.replay_setup import prepare
 
     job = prepare(args)
-    summary = ReplaySummary(job.camera.id)
-    progress = _progress(job.info, args, err)
+    summary = ReplaySummary(job.camera.id, start_time=job.start_time)
+    progress = progress_for(job.info, args, err)
 
     def on_frame(frame: Frame) -> None:
         summary.saw(frame)
@@ -183,6 +201,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         snapshots=job.snapshots,
         start_time=job.start_time,
         on_frame=on_frame,
+        on_flow=summary.flows.append,
     )
     try:
         with job.events_out.open("w", encoding="utf-8") as fh:
@@ -197,15 +216,29 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress is not None:
             progress.close()
     summary.wall_seconds = time.perf_counter() - started
+    if job.flows_out is not None:
+        _write_flows(job.flows_out, summary.flows)
     for line in summary.lines(job.info.fps):
         print(line, file=out)
     print(f"events: {job.events_out}", file=out)
     return 0
 
 
-def _progress(info: FileInfo, args: argparse.Namespace, err: TextIO) -> Progress | None:
+def _write_flows(path: Path, flows: list[FlowCount]) -> None:
+    try:
+        with path.open("w", encoding="utf-8") as fh:
+            for flow in flows:
+                fh.write(flow.model_dump_json() + "\n")
+    except OSError as exc:
+        raise ReplayError(f"--flows-out {path}: {exc.strerror or exc}", 1) from None
+
+
+def progress_for(
+    info: FileInfo, args: argparse.Namespace, err: TextIO, label: str = "replay "
+) -> Progress | None:
+    """A progress bar on ``err`` when it is a terminal or the file is long, unless ``--no-progress``."""
     if args.no_progress:
         return None
     if not (err.isatty() or info.duration_s >= LONG_FILE_SECONDS):
         return None
-    return Progress(info.frame_count, err, label="replay ")
+    return Progress(info.frame_count, err, label=label)

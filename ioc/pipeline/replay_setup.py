@@ -27,33 +27,39 @@ class ReplayJob:
     info: FileInfo
     start_time: float
     events_out: Path
+    flows_out: Path | None
     snapshots: SnapshotWriter | None
     detector: Detector
 
 
 def prepare(args: argparse.Namespace) -> ReplayJob:
-    settings = load_settings(data_dir=args.data_dir) if args.data_dir is not None else load_settings()
-    config = _config(args.config)
-    camera = _camera(config, args.camera, args.config)
-    info = _probe(args.source)
+    settings = settings_for(args)
+    config = read_config(args.config, "--config")
+    camera = camera_in(config, args.camera, args.config)
+    info = probe_source(args.source)
     start_time = parse_start_time(args.start_time)
     events_out = _events_out(args.events_out)
+    flows_out = _output("--flows-out", args.flows_out) if args.flows_out is not None else None
     tz = ZoneInfo(config.site.timezone)
     snapshots = None if args.no_snapshots else SnapshotWriter(settings.snapshots_dir, tz)
-    detector = _detector(camera, settings)
-    return ReplayJob(camera, args.source, info, start_time, events_out, snapshots, detector)
+    detector = load_detector_for(camera, settings)
+    return ReplayJob(camera, args.source, info, start_time, events_out, flows_out, snapshots, detector)
 
 
-def _config(path: Path) -> IocConfig:
+def settings_for(args: argparse.Namespace) -> Settings:
+    return load_settings(data_dir=args.data_dir) if args.data_dir is not None else load_settings()
+
+
+def read_config(path: Path, flag: str) -> IocConfig:
     if not path.is_file():
-        raise ReplayError(f"--config {path}: no such file")
+        raise ReplayError(f"{flag} {path}: no such file")
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise ReplayError(f"--config {path} is not valid:\n  " + "\n  ".join(exc.errors)) from None
+        raise ReplayError(f"{flag} {path} is not valid:\n  " + "\n  ".join(exc.errors)) from None
 
 
-def _camera(config: IocConfig, camera_id: str, path: Path) -> CameraConfig:
+def camera_in(config: IocConfig, camera_id: str, path: Path) -> CameraConfig:
     for camera in config.cameras:
         if camera.id == camera_id:
             return camera
@@ -61,7 +67,7 @@ def _camera(config: IocConfig, camera_id: str, path: Path) -> CameraConfig:
     raise ReplayError(f"--camera {camera_id!r}: not in {path}; cameras there: {known}")
 
 
-def _probe(source: Path) -> FileInfo:
+def probe_source(source: Path) -> FileInfo:
     if source.is_dir():
         raise ReplayError(f"--source {source}: is a directory, expected a video file")
     if not source.is_file():
@@ -75,17 +81,23 @@ def _probe(source: Path) -> FileInfo:
     return info
 
 
-def _events_out(path: Path) -> Path:
+def _events_out(path: Path | None) -> Path:
+    if path is None:
+        raise ReplayError("--events-out: required (where the alerts go), unless you --compare two configs")
+    return _output("--events-out", path)
+
+
+def _output(flag: str, path: Path) -> Path:
     if path.is_dir():
-        raise ReplayError(f"--events-out {path}: is a directory; expected a file path")
+        raise ReplayError(f"{flag} {path}: is a directory; expected a file path")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ReplayError(f"--events-out {path}: cannot create its folder ({exc.strerror or exc})") from None
+        raise ReplayError(f"{flag} {path}: cannot create its folder ({exc.strerror or exc})") from None
     return path
 
 
-def _detector(camera: CameraConfig, settings: Settings) -> Detector:
+def load_detector_for(camera: CameraConfig, settings: Settings) -> Detector:
     from ioc.detect.ultralytics_backend import load_detector
 
     try:

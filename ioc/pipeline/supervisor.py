@@ -4,6 +4,16 @@ Start-up is a readable list of steps; shutdown runs the steps that started, in r
 camera has its own reader thread and worker thread, so one dead camera never stalls another; the
 detector loop only takes frames that are there. ``camera_statuses`` and ``latest_frame_jpeg`` are
 what the API reads; every status change is also published on the bus.
+
+Hot reload (``apply``): the new config's plan comes from ``ioc.pipeline.config_diff``. Each
+camera's reader and worker threads have their own stop event, so one camera can be stopped,
+started or reconnected alone: a removed camera stops (its open alerts end), an added one starts,
+a camera whose source changed gets a new reader on the same latest-frame slot, and every changed
+camera's worker switches config between two frames (``CameraWorker.reconfigure``). A detector
+loop is restarted only when the set of cameras it serves changed (a camera added, removed, or
+moved to another model); a rule change touches no thread, so no other camera loses a frame.
+Detectors a new config needs are loaded before anything is changed: if one cannot be loaded,
+the reload fails and the running pipeline is untouched.
 """
 
 from __future__ import annotations
@@ -20,10 +30,12 @@ from zoneinfo import ZoneInfo
 from ioc.bus.base import Message
 from ioc.config.models import CameraConfig, DetectConfig, IocConfig
 from ioc.detect.base import Detector
+from ioc.detect.batch_policy import detector_device, plan_batch
 from ioc.events.snapshot import SnapshotWriter
 from ioc.ingest.reader import CameraReader
 from ioc.ingest.slot import LatestFrameSlot
 from ioc.messages import CameraState, CameraStatus
+from ioc.pipeline.config_diff import Change, ConfigDiff, diff_configs
 from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop
 from ioc.pipeline.worker import CameraWorker
 from ioc.settings import Settings
@@ -101,6 +113,7 @@ class Engine:
         self._join_seconds = join_seconds
         self._cameras = tuple(c for c in config.cameras if c.enabled)
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
         self._statuses: dict[str, CameraStatus] = {c.id: _initial_status(c) for c in config.cameras}
         self._detectors: dict[_DetectorKey, Detector] = {}
         self._snapshots: SnapshotWriter | None = None
@@ -112,9 +125,9 @@ class Engine:
         self._steps = (
             _Step("load detectors", self._load_detectors, self._detectors.clear),
             _Step("open snapshot store", self._open_snapshots, self._close_snapshots),
-            _Step("start camera workers", self._start_workers, lambda: self._stop_group("workers")),
+            _Step("start camera workers", self._start_workers, lambda: self._stop_groups("worker:")),
             _Step("start camera readers", self._start_readers, self._stop_readers),
-            _Step("start detector loops", self._start_detector_loops, lambda: self._stop_group("detectors")),
+            _Step("start detector loops", self._start_detector_loops, lambda: self._stop_groups("detect:")),
         )
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -152,17 +165,18 @@ class Engine:
 
     def camera_statuses(self) -> list[CameraStatus]:
         """Every camera in the config, in config order: state plus live fps, frame age, drops."""
-        return [self._status_now(c.id) for c in self._config.cameras]
+        return [self._status_now(c) for c in self._config.cameras]
 
     def camera_status(self, camera_id: str) -> CameraStatus | None:
-        if all(c.id != camera_id for c in self._config.cameras):
-            return None
-        return self._status_now(camera_id)
+        camera = next((c for c in self._config.cameras if c.id == camera_id), None)
+        return None if camera is None else self._status_now(camera)
 
-    def _status_now(self, camera_id: str) -> CameraStatus:
-        reader = self._readers.get(camera_id)
+    def _status_now(self, camera: CameraConfig) -> CameraStatus:
+        reader = self._readers.get(camera.id)
         with self._lock:
-            status = self._statuses[camera_id]
+            status = self._statuses.get(camera.id)  # None for a moment while a reload adds it
+        if status is None:
+            return _initial_status(camera)
         if reader is None or status.state is not reader.state:
             return status  # not started yet, or stopped: the last reported status
         return reader.snapshot()
@@ -180,9 +194,12 @@ class Engine:
 
     def _load_detectors(self) -> None:
         for camera in self._cameras:
-            key = _DetectorKey.of(camera)
-            if key not in self._detectors:
-                self._detectors[key] = self._detector_factory(camera.detect, self._settings)
+            self._load_detector(camera)
+
+    def _load_detector(self, camera: CameraConfig) -> None:
+        key = _DetectorKey.of(camera)
+        if key not in self._detectors:
+            self._detectors[key] = self._detector_factory(camera.detect, self._settings)
 
     def _open_snapshots(self) -> None:
         self._snapshots = SnapshotWriter(self._settings.snapshots_dir, ZoneInfo(self._config.site.timezone))
@@ -191,55 +208,153 @@ class Engine:
         self._snapshots = None
 
     def _start_workers(self) -> None:
-        stop = threading.Event()
-        runners: list[tuple[str, _Runner]] = []
         for camera in self._cameras:
-            worker = CameraWorker.build(camera, publish=self._publish, snapshots=self._snapshots)
-            self._workers[camera.id] = worker
-            name = f"ioc-worker-{camera.id}"
-            runners.append((name, threading.Thread(target=worker.run, args=(stop,), name=name, daemon=True)))
-        self._launch("workers", stop, runners)
+            self._start_worker(camera)
+
+    def _start_worker(self, camera: CameraConfig) -> None:
+        worker = CameraWorker.build(camera, publish=self._publish, snapshots=self._snapshots)
+        self._workers[camera.id] = worker
+        stop = threading.Event()
+        name = f"ioc-worker-{camera.id}"
+        self._launch(
+            f"worker:{camera.id}",
+            stop,
+            [(name, threading.Thread(target=worker.run, args=(stop,), name=name, daemon=True))],
+        )
 
     def _start_readers(self) -> None:
-        stop = threading.Event()
-        runners: list[tuple[str, _Runner]] = []
         for camera in self._cameras:
-            slot = LatestFrameSlot(camera.id)
-            self._slots[camera.id] = slot
-            self._readers[camera.id] = CameraReader(camera, slot, self._on_status, stop)
-            runners.append((f"ioc-reader-{camera.id}", self._readers[camera.id]))
-        self._launch("readers", stop, runners)
+            self._slots[camera.id] = LatestFrameSlot(camera.id)
+            self._start_reader(camera)
+
+    def _start_reader(self, camera: CameraConfig) -> None:
+        stop = threading.Event()
+        self._readers[camera.id] = CameraReader(camera, self._slots[camera.id], self._on_status, stop)
+        self._launch(f"reader:{camera.id}", stop, [(f"ioc-reader-{camera.id}", self._readers[camera.id])])
 
     def _stop_readers(self) -> None:
-        self._stop_group("readers")
+        self._stop_groups("reader:")
         self._readers.clear()
 
     def _start_detector_loops(self) -> None:
+        for key in sorted(self._detectors):
+            self._start_detector_loop(key)
+
+    def _start_detector_loop(self, key: _DetectorKey) -> None:
+        cameras = [c for c in self._cameras if _DetectorKey.of(c) == key]
+        if not cameras:
+            return
+        feeds = [CameraFeed(self._slots[c.id], self._workers[c.id]) for c in cameras]
+        detector = self._detectors[key]
+        plan = plan_batch(self._settings, detector_device(detector), max(c.detect.imgsz for c in cameras))
+        logger.info("detector %s: batches of up to %d (%s)", key.model, plan.max_batch, plan.reason)
+        loop = DetectorLoop(detector, feeds, max_batch=plan.max_batch, max_wait_seconds=plan.max_wait_seconds)
+        name = f"ioc-detect-{key.model}-iou{key.iou:g}"
         stop = threading.Event()
-        runners: list[tuple[str, _Runner]] = []
-        for key, detector in sorted(self._detectors.items()):
-            cameras = [c for c in self._cameras if _DetectorKey.of(c) == key]
-            feeds = [CameraFeed(self._slots[c.id], self._workers[c.id]) for c in cameras]
-            loop = DetectorLoop(detector, feeds, max_batch=self._settings.detect_max_batch)
-            name = f"ioc-detect-{key.model}-iou{key.iou:g}"
-            runners.append((name, threading.Thread(target=loop.run, args=(stop,), name=name, daemon=True)))
-        self._launch("detectors", stop, runners)
+        runner = threading.Thread(target=loop.run, args=(stop,), name=name, daemon=True)
+        self._launch(_loop_group(key), stop, [(name, runner)])
 
     def _launch(self, group: str, stop: threading.Event, runners: list[tuple[str, _Runner]]) -> None:
         self._groups[group] = _Group(stop, tuple(runners))
         for _, runner in runners:
             runner.start()
 
-    def _stop_group(self, name: str) -> None:
-        group = self._groups.pop(name, None)
-        if group is None:
-            return
-        group.stop_event.set()
+    def _stop_groups(self, prefix: str) -> None:
+        """Stop every group whose name starts with ``prefix``, all at once, then join them."""
+        self._stop_named([name for name in self._groups if name.startswith(prefix)])
+
+    def _stop_named(self, names: list[str]) -> None:
+        groups = [group for name in names if (group := self._groups.pop(name, None)) is not None]
+        for group in groups:
+            group.stop_event.set()
         deadline = time.monotonic() + self._join_seconds
-        for name, runner in group.runners:
-            runner.join(timeout=max(deadline - time.monotonic(), 0.0))
-            if runner.is_alive():
-                logger.warning("engine: %s did not stop in time; left behind (daemon thread)", name)
+        for group in groups:
+            for name, runner in group.runners:
+                runner.join(timeout=max(deadline - time.monotonic(), 0.0))
+                if runner.is_alive():
+                    logger.warning("engine: %s did not stop in time; left behind (daemon thread)", name)
+
+    # -- hot reload -------------------------------------------------------------------------
+
+    @property
+    def config(self) -> IocConfig:
+        return self._config
+
+    def apply(self, config: IocConfig, who: str) -> ConfigDiff:
+        """Switch the running pipeline to ``config`` (already validated); returns what changed.
+
+        Raises (and changes nothing) when a detector the new config needs cannot be loaded.
+        """
+        with self._reload_lock:
+            diff = diff_configs(self._config, config)
+            running = bool(self._started)
+            cameras = {c.id: c for c in config.cameras if c.enabled}
+            if running:
+                for camera_id in self._cameras_needing_detectors(diff):
+                    self._load_detector(cameras[camera_id])
+            logger.debug("config change by %s: %s", who, "; ".join(diff.summary()))
+            touched = self._detector_keys_touched(diff, cameras)
+            self._config = config
+            self._cameras = tuple(cameras.values())
+            if running:
+                self._apply_running(diff, cameras, touched)
+            self._refresh_statuses(config)
+            return diff
+
+    def _cameras_needing_detectors(self, diff: ConfigDiff) -> list[str]:
+        return [c.camera_id for c in diff.cameras if c.change is Change.ADDED or c.detector]
+
+    def _detector_keys_touched(self, diff: ConfigDiff, cameras: dict[str, CameraConfig]) -> set[_DetectorKey]:
+        old = {c.id: c for c in self._cameras}
+        keys: set[_DetectorKey] = set()
+        for change in diff.cameras:
+            moved = change.change in (Change.ADDED, Change.REMOVED) or change.detector
+            if not moved:
+                continue
+            for camera in (old.get(change.camera_id), cameras.get(change.camera_id)):
+                if camera is not None:
+                    keys.add(_DetectorKey.of(camera))
+        return keys
+
+    def _apply_running(
+        self, diff: ConfigDiff, cameras: dict[str, CameraConfig], touched: set[_DetectorKey]
+    ) -> None:
+        self._stop_named([_loop_group(key) for key in sorted(touched)])
+        for change in diff.of(Change.REMOVED):
+            self._stop_camera(change.camera_id)
+        for change in diff.of(Change.CHANGED):
+            camera = cameras[change.camera_id]
+            self._workers[camera.id].reconfigure(camera)
+            if change.reconnect:
+                self._stop_named([f"reader:{camera.id}"])
+                self._start_reader(camera)
+        for change in diff.of(Change.ADDED):
+            camera = cameras[change.camera_id]
+            self._start_worker(camera)
+            self._slots[camera.id] = LatestFrameSlot(camera.id)
+            self._start_reader(camera)
+        in_use = {_DetectorKey.of(c) for c in self._cameras}
+        for key in sorted(touched):
+            if key in in_use:
+                self._start_detector_loop(key)
+            else:
+                self._detectors.pop(key, None)
+
+    def _stop_camera(self, camera_id: str) -> None:
+        self._stop_named([f"reader:{camera_id}"])
+        self._stop_named([f"worker:{camera_id}"])  # the worker ends its open alerts as it stops
+        for table in (self._readers, self._workers, self._slots):
+            table.pop(camera_id, None)
+
+    def _refresh_statuses(self, config: IocConfig) -> None:
+        with self._lock:
+            old = self._statuses
+            self._statuses = {}
+            for camera in config.cameras:
+                kept = old.get(camera.id)
+                fresh = _initial_status(camera)
+                usable = kept is not None and camera.enabled and kept.reason != "disabled"
+                self._statuses[camera.id] = kept if usable and kept is not None else fresh
 
     # -- status -----------------------------------------------------------------------------
 
@@ -253,6 +368,10 @@ class Engine:
             self._publish(status)
         except Exception:
             logger.exception("camera %s: publishing status failed", status.camera_id)
+
+
+def _loop_group(key: _DetectorKey) -> str:
+    return f"detect:{key.model}:{key.iou:g}"
 
 
 def _initial_status(camera: CameraConfig) -> CameraStatus:

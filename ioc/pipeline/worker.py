@@ -23,14 +23,15 @@ from ioc import metrics
 from ioc.config.models import CameraConfig
 from ioc.events.lifecycle import AlertLifecycle
 from ioc.events.snapshot import SnapshotWriter, annotate
-from ioc.messages import Alert, AlertState
+from ioc.messages import Alert, AlertState, FlowCount
+from ioc.pipeline.flows import FlowCounter
 from ioc.rules.engine import RuleEngine
 from ioc.track.tracker import Tracker
 from ioc.types import Coverage, Detections, Frame, TrackHint
 
 logger = logging.getLogger(__name__)
 
-Publish = Callable[[Alert], object]
+Publish = Callable[[Alert | FlowCount], object]
 
 TILE_INTERVAL_SECONDS = 0.5
 """A live tile is re-encoded at most this often (about twice a second), and only when asked for."""
@@ -96,7 +97,6 @@ class CameraWorker:
         self._queue: queue.Queue[DetectedFrame] = queue.Queue(maxsize=queue_size)
         self._dropped = 0
         self._processed = 0
-        self._live_until = float("-inf")
         self._latest: DetectedFrame | None = None
         self._clock = clock
         self._latest_at = float("-inf")  # clock reading when ``_latest`` was processed
@@ -106,6 +106,9 @@ class CameraWorker:
         )
         self._tile: _Tile | None = None
         self._tile_lock = threading.Lock()
+        self._flows = FlowCounter(camera)
+        self._pending_camera: CameraConfig | None = None  # hot reload, applied by the owner thread
+        self._pending_lock = threading.Lock()
         self._processed_metric = metrics.FRAMES_PROCESSED.labels(camera=camera.id)
         self._dropped_metric = metrics.WORKER_DROPPED.labels(camera=camera.id)
         self._errors_metric = metrics.PIPELINE_ERRORS.labels(camera=camera.id, stage="worker")
@@ -155,10 +158,6 @@ class CameraWorker:
     def processed(self) -> int:
         return self._processed
 
-    def has_live_tracks(self, at: float) -> bool:
-        """True while a track seen recently may still be alive at stream time ``at``."""
-        return at < self._live_until
-
     def track_hints(self) -> tuple[TrackHint, ...]:
         """The objects this camera tracks, for the detection planner (safe to read from any thread)."""
         return self._tracker.hints()
@@ -171,6 +170,7 @@ class CameraWorker:
         ``coverage`` is what the detector examined (default: the whole frame); stationary objects
         outside it are held by the tracker.
         """
+        self._apply_reconfigure()
         mine = camera_filter(self._camera, detections)
         continued = self._tracker.continued
         with metrics.STAGE_SECONDS.labels(stage="track").time():
@@ -180,8 +180,7 @@ class CameraWorker:
             hits = self._rules.evaluate(tracked, frame.timestamp)
         with metrics.STAGE_SECONDS.labels(stage="events").time():
             alerts = self._lifecycle.step(hits, frame, tracked)
-        if np.any(tracked.tracker_id >= 0):
-            self._live_until = frame.timestamp + self._camera.track.lost_track_seconds
+        self._emit_flows(self._flows.step(hits, frame), frame)
         self._latest = DetectedFrame(frame, tracked)
         self._latest_at = self._clock()
         self._processed += 1
@@ -201,6 +200,7 @@ class CameraWorker:
         latest = self._latest
         if latest is None:
             return []
+        self._emit_flows(self._flows.flush(), latest.frame)
         return self._emit(self._lifecycle.flush(latest.frame), latest.frame)
 
     def expire_idle(self) -> list[Alert]:
@@ -235,6 +235,47 @@ class CameraWorker:
                 metrics.FRAME_TO_ALERT.observe(max(time.time() - frame.wall_time, 0.0))
         return alerts
 
+    def _emit_flows(self, flows: list[FlowCount], frame: Frame) -> None:
+        for flow in flows:
+            if self._stamp_source_time:
+                flow = flow.model_copy(update={"source_time_s": round(frame.timestamp, 3)})
+            try:
+                self._publish(flow)
+            except Exception:
+                logger.exception("camera %s: publishing flow of rule %s failed", self.camera_id, flow.rule_id)
+
+    # -- hot reload -------------------------------------------------------------------------
+
+    def reconfigure(self, camera: CameraConfig) -> None:
+        """Switch to ``camera`` (same id) before the next frame; thread-safe, applied by the owner
+        thread (``ioc.pipeline.reconfigure`` says what is kept)."""
+        with self._pending_lock:
+            self._pending_camera = camera
+
+    def _apply_reconfigure(self) -> None:
+        with self._pending_lock:
+            camera, self._pending_camera = self._pending_camera, None
+        if camera is None:
+            return
+        from ioc.pipeline.reconfigure import rebuild
+
+        latest = self._latest.frame if self._latest is not None else None
+        try:
+            parts = rebuild(
+                self._camera, camera, self._tracker, self._rules, self._lifecycle, self._flows, latest
+            )
+        except Exception:
+            logger.exception("camera %s: applying the new config failed; the old one stays", self.camera_id)
+            self._errors_metric.inc()
+            return
+        self._camera, self._tracker, self._rules = camera, parts.tracker, parts.rules
+        self._idle_seconds = (
+            max(camera.detect.recheck_seconds, camera.alerts.end_after_seconds) + IDLE_MARGIN_SECONDS
+        )
+        if latest is not None:
+            self._emit_flows(parts.flows, latest)
+            self._emit(parts.alerts, latest)
+
     # -- the queue between the detector loop and the owner thread ---------------------------
 
     def submit(self, frame: Frame, detections: Detections, coverage: Coverage | None = None) -> bool:
@@ -266,6 +307,7 @@ class CameraWorker:
             try:
                 item = self._queue.get(timeout=poll_seconds)
             except queue.Empty:
+                self._apply_reconfigure()
                 self._expire_idle_guarded()
                 continue
             try:

@@ -9,6 +9,7 @@ state, because dwell and cooldown measured across the jump would be meaningless.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from ioc.config.models import CameraConfig, IntrusionRule, LineCrossingRule, LoiteringRule, RuleBase
 from ioc.rules.base import Rule
@@ -45,6 +46,13 @@ class RuleEngine:
     @property
     def rules(self) -> tuple[Rule, ...]:
         return self._rules
+
+    def keep(self, previous: RuleEngine, rule_ids: Collection[str]) -> None:
+        """Hot reload: take over ``previous``'s rule objects, with their per-track state, for the
+        rules in ``rule_ids`` (their config and everything they read are unchanged)."""
+        old = {rule.rule_id: rule for rule in previous.rules if rule.rule_id in rule_ids}
+        self._rules = tuple(old.get(rule.rule_id, rule) for rule in self._rules)
+        self._last_timestamp = previous._last_timestamp
 
     def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
         """Hits of every enabled rule on this frame, in config order."""

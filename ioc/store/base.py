@@ -1,4 +1,4 @@
-"""Store contract: alerts (current row + history/audit trail) and users.
+"""Store contract: alerts (current row + history/audit trail), flow counts and users.
 
 The store is the source of truth for ``/ws`` resume: every alert message the bus publishes is
 appended to the history with its ``seq``; the current row of an alert is the merge of the latest
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from ioc.messages import Alert, AlertStatus, Category, Severity
+from ioc.messages import Alert, AlertStatus, Category, FlowCount, Severity
 
 WORKFLOW_FIELDS = (
     "status",
@@ -70,6 +70,19 @@ class AlertQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowQuery:
+    """Filters for flow counts: intervals that overlap [since, until); ``categories`` is the
+    role's visibility (None = all)."""
+
+    camera_id: str | None = None
+    line_id: str | None = None
+    categories: frozenset[Category] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     alert_id: str
     action: Action
@@ -117,6 +130,18 @@ class Store(Protocol):
 
     def prune_alerts(self, before: datetime) -> int:
         """Delete alerts last updated before ``before`` with their history; returns how many."""
+        ...
+
+    def save_flow(self, flow: FlowCount) -> None:
+        """Keep a flow count; one per (camera, rule, started_at): a count sent again replaces it."""
+        ...
+
+    def query_flows(self, query: FlowQuery) -> list[FlowCount]:
+        """Flow counts matching ``query``, oldest interval first (at most ``limit``, the newest)."""
+        ...
+
+    def prune_flows(self, before: datetime) -> int:
+        """Delete flow counts whose interval ended before ``before``; returns how many."""
         ...
 
     def add_user(self, username: str, role: str, password_hash: str, at: datetime) -> UserRecord: ...

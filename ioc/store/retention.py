@@ -28,6 +28,7 @@ class PruneResult:
     snapshots_by_age: int
     snapshots_by_size: int
     snapshot_bytes_left: int
+    flows: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +104,13 @@ def prune_once(
 ) -> PruneResult:
     now = time.time() if now is None else now
     max_age = timedelta(days=config.max_age_days)
-    alerts = store.prune_alerts(datetime.fromtimestamp(now, tz=UTC) - max_age)
+    cutoff = datetime.fromtimestamp(now, tz=UTC) - max_age
+    alerts = store.prune_alerts(cutoff)
+    flows = store.prune_flows(cutoff)
     by_age, by_size, left = prune_snapshots(
         snapshots_dir, max_age, int(config.max_disk_mb * 1024 * 1024), now
     )
-    return PruneResult(alerts, by_age, by_size, left)
+    return PruneResult(alerts, by_age, by_size, left, flows)
 
 
 class RetentionWorker(PeriodicThread):

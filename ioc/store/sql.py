@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ioc.messages import Alert
+from ioc.messages import Alert, FlowCount
 from ioc.store.base import (
     REPUBLISH,
     Action,
     AlertQuery,
+    FlowQuery,
     HistoryEntry,
     UnknownAlertError,
     UnknownUserError,
@@ -30,6 +31,7 @@ from ioc.store.base import (
     is_republish,
     merge_message,
 )
+from ioc.store.kpi_sql import KpiTables, kpi_schema
 
 Row = Sequence[Any]
 
@@ -56,9 +58,15 @@ def schema(d: Dialect) -> list[str]:
             id {d.serial_pk}, alert_id TEXT NOT NULL, seq BIGINT UNIQUE, action TEXT NOT NULL,
             at_ts DOUBLE PRECISION NOT NULL, actor TEXT, detail TEXT NOT NULL, body TEXT)""",
         "CREATE INDEX IF NOT EXISTS history_alert ON alert_history (alert_id, id)",
+        """CREATE TABLE IF NOT EXISTS flows (
+            camera_id TEXT NOT NULL, rule_id TEXT NOT NULL, line_id TEXT NOT NULL, category TEXT NOT NULL,
+            started_ts DOUBLE PRECISION NOT NULL, ended_ts DOUBLE PRECISION NOT NULL, body TEXT NOT NULL,
+            PRIMARY KEY (camera_id, rule_id, started_ts))""",
+        "CREATE INDEX IF NOT EXISTS flows_ended ON flows (ended_ts)",
         """CREATE TABLE IF NOT EXISTS users (
             username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
             created_ts DOUBLE PRECISION NOT NULL)""",
+        *kpi_schema(),
     ]
 
 
@@ -79,7 +87,7 @@ class _Connection(Protocol):
     def close(self) -> None: ...
 
 
-class SqlStore(ABC):
+class SqlStore(KpiTables, ABC):
     """Every statement runs under one lock: one writer at a time, reads never see half a write."""
 
     dialect: Dialect
@@ -258,6 +266,40 @@ class SqlStore(ABC):
             if len(ids) < batch:
                 return total
 
+    # -- flows --------------------------------------------------------------------------------
+    def save_flow(self, flow: FlowCount) -> None:
+        with self._tx():
+            self._q(
+                """INSERT INTO flows (camera_id, rule_id, line_id, category, started_ts, ended_ts, body)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (camera_id, rule_id, started_ts) DO UPDATE SET line_id = excluded.line_id,
+                       category = excluded.category, ended_ts = excluded.ended_ts, body = excluded.body""",
+                (
+                    flow.camera_id,
+                    flow.rule_id,
+                    flow.line_id,
+                    flow.category.value,
+                    ts(flow.started_at),
+                    ts(flow.ended_at),
+                    flow.model_dump_json(),
+                ),
+            )
+
+    def query_flows(self, query: FlowQuery) -> list[FlowCount]:
+        where, params = _flow_where(query)
+        sql = "SELECT body FROM flows" + (" WHERE " + " AND ".join(where) if where else "")
+        with self._lock:
+            rows = self._q(
+                sql + " ORDER BY started_ts DESC, camera_id, rule_id LIMIT ?", [*params, query.limit]
+            )
+        return [FlowCount.model_validate_json(r[0]) for r in reversed(rows)]
+
+    def prune_flows(self, before: datetime) -> int:
+        with self._tx():
+            rows = self._q("SELECT COUNT(*) FROM flows WHERE ended_ts < ?", (ts(before),))
+            self._q("DELETE FROM flows WHERE ended_ts < ?", (ts(before),))
+        return int(rows[0][0])
+
     # -- users --------------------------------------------------------------------------------
     def add_user(self, username: str, role: str, password_hash: str, at: datetime) -> UserRecord:
         with self._tx():
@@ -303,6 +345,28 @@ class SqlStore(ABC):
     def close(self) -> None:
         with self._lock:
             self._close()
+
+
+def _flow_where(query: FlowQuery) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("camera_id", query.camera_id), ("line_id", query.line_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.categories is not None:
+        cats = sorted(c.value for c in query.categories)
+        if not cats:
+            return ["1 = 0"], []
+        where.append("category IN (" + ", ".join("?" for _ in cats) + ")")
+        params.extend(cats)
+    if query.since is not None:
+        where.append("ended_ts > ?")
+        params.append(ts(query.since))
+    if query.until is not None:
+        where.append("started_ts < ?")
+        params.append(ts(query.until))
+    return where, params
 
 
 def _where(query: AlertQuery) -> tuple[list[str], list[Any]]:

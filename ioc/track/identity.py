@@ -8,8 +8,10 @@ an object already alerted. ``IdentityMap`` turns tracker ids into *object ids* t
 - a tracker id seen before keeps its object id;
 - a new tracker id continues a recently lost object when one fits: same class, last seen no more
   than ``continue_seconds`` ago (``track.lost_track_seconds``), not on this frame under another id,
-  and whose last box centre is within ``CONTINUE_DISTANCE`` box sizes of the new one (the nearest
-  wins, in pixels so aspect ratio does not skew it);
+  last seen inside the picture (an object whose box touched the frame's edge walked out of view: a
+  newcomer entering there is someone else), and whose last box centre is within
+  ``CONTINUE_DISTANCE`` box sizes of the new one (the nearest wins, in pixels so aspect ratio does
+  not skew it);
 - otherwise it is a new object, numbered from 1 per camera.
 
 Objects unseen for longer than ``continue_seconds`` are forgotten.
@@ -28,6 +30,9 @@ CONTINUE_DISTANCE = 1.5
 """How far (in sizes of the lost box: its longer side) a new track may be from a lost object's last
 position and still continue it."""
 
+EDGE_MARGIN = 0.01
+"""A box within this fraction of the frame size from an edge touches it (the object may have left)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Object:
@@ -35,6 +40,7 @@ class _Object:
     class_name: str
     box: tuple[float, float, float, float]  # pixels
     last_seen: float
+    at_edge: bool  # the box touched the frame's edge: a lost object there has left the view
 
 
 class IdentityMap:
@@ -65,7 +71,8 @@ class IdentityMap:
                 obj = self._continue(str(name), box, timestamp, present) or self._new()
                 self._by_tracker[tid] = obj
                 present.add(obj)
-            self._objects[obj] = _Object(tid, str(name), (box[0], box[1], box[2], box[3]), timestamp)
+            edge = _touches_edge(box, width, height)
+            self._objects[obj] = _Object(tid, str(name), (box[0], box[1], box[2], box[3]), timestamp, edge)
             out.append(obj)
         return Detections(
             xyxy=dets.xyxy,
@@ -86,7 +93,7 @@ class IdentityMap:
         cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
         best: tuple[float, int] | None = None
         for obj, seen in self._objects.items():
-            if obj in present or seen.class_name != name or seen.last_seen >= timestamp:
+            if obj in present or seen.class_name != name or seen.last_seen >= timestamp or seen.at_edge:
                 continue
             if timestamp - seen.last_seen > self._continue_seconds:
                 continue
@@ -111,3 +118,8 @@ class IdentityMap:
         """Forget everything (the stream restarted); object ids keep counting up."""
         self._objects.clear()
         self._by_tracker.clear()
+
+
+def _touches_edge(box: tuple[float, ...], width: int, height: int) -> bool:
+    mx, my = EDGE_MARGIN * width, EDGE_MARGIN * height
+    return box[0] <= mx or box[1] <= my or box[2] >= width - mx or box[3] >= height - my

@@ -146,7 +146,8 @@ class Tracker:
         held = self._held(coverage or Coverage.full(), dets)
         n_real = len(dets)
         both = Detections.concat([dets, held])
-        rows = self._byte.update(_TrackerInput.from_detections(both, frame.width, frame.height), frame.image)
+        boxes = _TrackerInput.from_detections(both, frame.width, frame.height)
+        rows = self._byte.update(boxes, None)  # ByteTrack reads no pixels: the frame is never converted
         matched, real = self._matched(both, rows, n_real)
         alive = {t.track_id for t in (*self._byte.tracked_stracks, *self._byte.lost_stracks)}
         self._last_seen = {tid: t for tid, t in self._last_seen.items() if tid in alive}

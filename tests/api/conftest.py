@@ -93,7 +93,7 @@ def build_api(
         for name, role in ROLES.items():
             user = store.get_user(name)
             assert user is not None
-            tokens[role] = issue_token(secret, user, timedelta(hours=1))
+            tokens[role] = issue_token(secret, app.state.ctx.sessions, user, timedelta(hours=1))
         yield Api(app, client, bus, store, settings, tokens)
     bus.close()
     store.close()

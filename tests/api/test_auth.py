@@ -112,7 +112,7 @@ def test_invalid_config_is_refused_with_paths(api: Api) -> None:
     r = api.client.put("/api/config", json=body, headers=api.auth("admin"))
     assert r.status_code == 422
     # the loader's paths, as `ioc check` prints them
-    assert any(e.startswith("cameras[0].detect.fps: ") for e in r.json()["detail"]), r.json()
+    assert any(e["msg"].startswith("cameras[0].detect.fps: ") for e in r.json()["errors"]), r.json()
     assert not api.settings.config_path.exists()
     assert api.client.get("/api/config", headers=api.auth("admin")).json() == before
 

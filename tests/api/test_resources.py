@@ -154,13 +154,20 @@ def test_alert_detail_links_its_snapshot(api: Api) -> None:
 def test_kpi_shows_the_latest_snapshot_per_source(api: Api) -> None:
     api.bus.publish(make_kpi("public_service", values=1))
     api.bus.publish(make_kpi("public_service", values=3))
-    api.bus.publish(make_kpi("field_report", values=2))
+    api.bus.publish(make_kpi("field_report", values=2, category="field_report"))
+    api.bus.publish(make_kpi("operations.traffic", values=4, category="traffic"))
 
-    def fetch() -> list[dict[str, Any]]:
-        return list(api.client.get("/api/kpi", headers=api.auth("traffic")).json())
+    def fetch(role: str) -> list[dict[str, Any]]:
+        return list(api.client.get("/api/kpi", headers=api.auth(role)).json())
 
-    body = _eventually(fetch, lambda b: len(b) == 2 and len(b[1]["values"]) == 3)
-    assert [(k["source"], len(k["values"])) for k in body] == [("field_report", 2), ("public_service", 3)]
+    body = _eventually(lambda: fetch("operator"), lambda b: len(b) == 3 and len(b[2]["values"]) == 3)
+    assert [(k["source"], len(k["values"])) for k in body] == [
+        ("field_report", 2),
+        ("operations.traffic", 4),
+        ("public_service", 3),
+    ]
+    assert [k["source"] for k in fetch("traffic")] == ["operations.traffic"]  # only its own category
+    assert fetch("police") == []
 
 
 def test_health_readiness_and_metrics(api: Api) -> None:

@@ -94,13 +94,18 @@ def test_subscription_filters_and_update(api: Api) -> None:
     assert [(m["type"], m["camera_id"]) for m in received] == [("camera_status", "gate"), ("alert", "gate")]
 
 
-def test_camera_status_follows_camera_category_and_kpi_goes_to_all(api: Api) -> None:
+def test_camera_status_and_kpi_follow_their_category(api: Api) -> None:
     with _connect(api, "traffic") as ws:
         ws.receive_json()
-        for message in (make_camera_status("gate"), make_camera_status("street"), make_kpi()):
+        for message in (
+            make_camera_status("gate"),
+            make_camera_status("street"),
+            make_kpi(),  # public_service: not for traffic
+            make_kpi("operations.traffic", category="traffic"),
+        ):
             api.bus.publish(message)
         assert ws.receive_json()["camera_id"] == "street"
-        assert ws.receive_json()["type"] == "kpi"
+        assert ws.receive_json()["source"] == "operations.traffic"
 
 
 @pytest.fixture

@@ -143,8 +143,11 @@ class WsClient:
 
     def __init__(self, api: Node, token: str) -> None:
         self.alerts: list[dict[str, Any]] = []
+        self.seen: list[str] = []  # every message's type (and seq), for failure reports
         self._lock = threading.Lock()
-        self._ws = connect(f"ws://127.0.0.1:{api.port}/ws?token={token}", open_timeout=10)
+        # last_seq=0: everything stored is replayed first (the API node may publish alerts of its
+        # own, e.g. overdue KPIs, before this client connects)
+        self._ws = connect(f"ws://127.0.0.1:{api.port}/ws?token={token}&last_seq=0", open_timeout=10)
         welcome = json.loads(self._ws.recv(timeout=10))
         assert welcome["type"] == "welcome"
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -154,10 +157,12 @@ class WsClient:
         try:
             for raw in self._ws:
                 message = json.loads(raw)
+                self.seen.append(f"{time.monotonic():.1f} {message.get('type')} {message.get('seq', '')}")
                 if message.get("type") == "alert":
                     with self._lock:
                         self.alerts.append(message)
-        except Exception:  # closed
+        except Exception as exc:  # closed
+            self.seen.append(f"{time.monotonic():.1f} closed: {exc!r}")
             return
 
     def snapshot(self) -> list[dict[str, Any]]:

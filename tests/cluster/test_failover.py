@@ -61,8 +61,8 @@ def _stored_seqs(pg_url: str) -> list[int]:
 
 def _assert_exactly_once(ws: WsClient, pg_url: str) -> None:
     seqs = [a["seq"] for a in ws.snapshot()]
-    assert seqs == sorted(set(seqs)), "the wall got an alert twice or out of order"
-    assert seqs == _stored_seqs(pg_url), "the wall and the store disagree"
+    assert seqs == sorted(set(seqs)), f"the wall got an alert twice or out of order: {ws.seen}"
+    assert seqs == _stored_seqs(pg_url), f"the wall and the store disagree: {ws.seen}"
     messages = [(a["id"], a["state"], a["updated_at"]) for a in ws.snapshot()]
     assert len(messages) == len(set(messages)), "one alert message was published twice"
 
@@ -87,7 +87,7 @@ def test_a_killed_workers_camera_resumes_on_the_other_and_no_alert_is_lost_or_do
     workers = [cluster.worker("w1"), cluster.worker("w2")]
     try:
         eventually(_one_each(workers), 30, "one camera per worker")
-        eventually(lambda: {a["camera_id"] for a in ws.snapshot()} == set(CAMERAS), 30, "alerts from both")
+        eventually(lambda: set(CAMERAS) <= {a["camera_id"] for a in ws.snapshot()}, 30, "alerts from both")
         victim = workers[0]
         camera = next(c for c, w in _holders(workers).items() if w == victim.name)
         victim.kill()
@@ -126,7 +126,7 @@ def test_alerts_made_while_redis_is_down_arrive_after_once(
     workers = [cluster.worker("w1"), cluster.worker("w2")]
     try:
         eventually(_one_each(workers), 30, "one camera per worker")
-        eventually(lambda: {a["camera_id"] for a in ws.snapshot()} == set(CAMERAS), 30, "alerts from both")
+        eventually(lambda: set(CAMERAS) <= {a["camera_id"] for a in ws.snapshot()}, 30, "alerts from both")
         redis_server.stop()
         eventually(
             lambda: all(w.health().get("spooled", 0) >= 2 for w in workers), 30, "both workers spooling"

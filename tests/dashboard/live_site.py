@@ -31,6 +31,7 @@ from ioc.bus.memory import MemoryBus
 from ioc.config.models import CameraConfig, IocConfig
 from ioc.events.lifecycle import AlertLifecycle
 from ioc.events.snapshot import SnapshotWriter, annotate
+from ioc.kpi.service import KpiService
 from ioc.messages import Alert, CameraState, CameraStatus, KpiSnapshot, KpiValue, LocalizedText
 from ioc.settings import Settings, load_settings
 from ioc.store.sqlite import SqliteStore
@@ -282,6 +283,7 @@ def live_site(
     engine: EngineView | None = None,
     config: IocConfig | None = None,
     engine_factory: EngineFactory | None = None,
+    kpi_factory: Callable[[SqliteStore], KpiService] | None = None,
 ) -> Iterator[LiveSite]:
     """Start the real API on a free port, with ``engine`` or the one ``engine_factory`` builds (which
     publishes on the site's bus and writes snapshots under its data dir); stop everything on exit,
@@ -299,7 +301,8 @@ def live_site(
         stack.callback(bus.close)
         if engine_factory is not None:
             engine = stack.enter_context(engine_factory(config, settings, bus))
-        app = create_app(settings, bus=bus, store=store, engine=engine, config=config)
+        kpi = kpi_factory(store) if kpi_factory is not None else None
+        app = create_app(settings, bus=bus, store=store, engine=engine, config=config, kpi_service=kpi)
         http = HttpServer(app, free_port())
         http.start()
         stack.callback(http.stop)

@@ -21,10 +21,15 @@ def test_swagger_ui_renders_offline(browser: Browser, site: LiveSite) -> None:
             elsewhere.append(route.request.url)
             route.abort()
 
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
     page.route("**/*", only_the_server)
     page.goto(site.url + "/docs")
     expect(page.locator(".information-container .title")).to_contain_text(
         "IOC video analytics", timeout=15_000
     )
+    page.locator(".opblock-summary").first.click()  # expand an operation: more of the UI renders
+    page.wait_for_timeout(300)
     page.close()
     assert elsewhere == []
+    assert console == [], f"console errors under the Content-Security-Policy: {console}"

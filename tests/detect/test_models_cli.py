@@ -49,6 +49,8 @@ def test_fetch_succeeds_then_is_idempotent(
         (("fetch", "tiny"), "error: model 'tiny' not found; tried:"),
         (("fetch", "nope"), "error: unknown model 'nope'"),
         (("export", "nope"), "error: unknown model 'nope'"),
+        (("export", "nope", "--int8"), "error: unknown model 'nope'"),
+        (("export", "tiny", "--int8", "--calibration-frames", "0"), "error: --calibration-frames: expected"),
     ],
 )
 def test_failures_are_one_line_and_exit_1(
@@ -59,3 +61,12 @@ def test_failures_are_one_line_and_exit_1(
     out = capsys.readouterr().out
     assert out.startswith(error)
     assert "Traceback" not in out and len(out.strip().splitlines()) == 1
+
+
+def test_int8_from_an_openvino_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "m_openvino_model"
+    folder.mkdir()
+    (folder / "m.xml").write_text("<net/>")
+    assert _run("export", str(folder), "--int8", "--models-dir", str(tmp_path)) == 1
+    expected = f"error: {folder}: quantize from the .pt weights, not an OpenVINO folder"
+    assert capsys.readouterr().out.strip() == expected

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ioc.detect.base import Precision
 from ioc.detect.openvino_cache import MARKER, cache_dir_for, cached_export, export_cached
 
 
@@ -80,3 +81,45 @@ def test_incomplete_cache_is_not_trusted(weights: Path, damage: str) -> None:
     exporter = RecordingExporter()
     assert export_cached(weights, 320, exporter) == out
     assert len(exporter.calls) == 1 and (out / "m.bin").is_file()
+
+
+def test_int8_is_cached_apart_from_fp32(weights: Path) -> None:
+    """Keyed by weights + imgsz + precision: neither export is taken for the other."""
+    fp32_exporter, int8_exporter = RecordingExporter(), RecordingExporter()
+    fp32 = export_cached(weights, 320, fp32_exporter)
+    assert cached_export(weights, 320, Precision.INT8) is None
+    int8 = export_cached(weights, 320, int8_exporter, Precision.INT8)
+    assert export_cached(weights, 320, RecordingExporter(), Precision.INT8) == int8  # reused
+    assert int8 == cache_dir_for(weights, 320, Precision.INT8) == weights.parent / "m-320-int8_openvino_model"
+    assert fp32 == cache_dir_for(weights, 320) != int8
+    assert json.loads((int8 / MARKER).read_text())["precision"] == "int8"
+    assert (len(fp32_exporter.calls), len(int8_exporter.calls)) == (1, 1)
+    assert cached_export(weights, 640, Precision.INT8) is None
+
+
+@pytest.mark.parametrize(
+    ("marker_precision", "fp32_ok", "int8_ok"),
+    [
+        (None, True, False),  # caches written before INT8 existed are FP32
+        ("fp32", True, False),
+        ("int8", False, True),
+    ],
+)
+def test_marker_precision_decides(
+    weights: Path, marker_precision: str | None, fp32_ok: bool, int8_ok: bool
+) -> None:
+    for precision in (Precision.FP32, Precision.INT8):
+        out = export_cached(weights, 320, RecordingExporter(), precision)
+        marker = json.loads((out / MARKER).read_text())
+        marker.pop("precision")
+        if marker_precision is not None:
+            marker["precision"] = marker_precision
+        (out / MARKER).write_text(json.dumps(marker))
+    assert (cached_export(weights, 320) is not None) == fp32_ok
+    assert (cached_export(weights, 320, Precision.INT8) is not None) == int8_ok
+
+
+def test_changed_weights_invalidate_the_int8_cache(weights: Path) -> None:
+    export_cached(weights, 320, RecordingExporter(), Precision.INT8)
+    weights.write_bytes(b"weights v2, longer")
+    assert cached_export(weights, 320, Precision.INT8) is None

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from ioc.config.coco import COCO_CLASSES
-from ioc.detect.openvino_runtime import PAD_VALUE, Letterbox, batch_tensor, decode
+from ioc.detect.openvino_runtime import (
+    PAD_VALUE,
+    Letterbox,
+    batch_tensor,
+    cpu_config,
+    decode,
+    inference_threads,
+    usable_cpus,
+)
 
 TO_COCO = np.arange(80, dtype=np.int64)
 ALL = np.ones(80, dtype=bool)
@@ -80,3 +88,16 @@ def test_decode_class_mask_and_mapping() -> None:
     assert list(dets.class_name) == [COCO_CLASSES[1]]
     empty = decode(raw[:, :0], box, confidence=0.3, iou=0.5, allowed=ALL, to_coco=TO_COCO)
     assert len(empty) == 0 and empty.xyxy.shape == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("setting", "cpus", "expected"),
+    [(0, 1, 1), (0, 2, 1), (0, 8, 7), (3, 2, 3), (1, 16, 1)],
+)
+def test_inference_threads_leave_a_core_unless_set(setting: int, cpus: int, expected: int) -> None:
+    assert inference_threads(setting, cpus) == expected
+
+
+def test_cpu_config_is_one_stream_for_a_synchronous_caller() -> None:
+    assert cpu_config(3) == {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_NUM_THREADS": "3"}
+    assert 1 <= usable_cpus()

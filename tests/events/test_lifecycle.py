@@ -85,6 +85,27 @@ def states(alerts: list[Alert]) -> list[tuple[float, str]]:
             id="cooldown-expiry-restarts",
         ),
         pytest.param(
+            {"cooldown_seconds": 10.0},
+            ticks(0, 40),
+            set(ticks(2, 6)) | set(ticks(26, 30)),
+            [(2, "start"), (8, "end"), (26, "start"), (32, "end")],
+            id="re-entry-after-20s-is-a-new-alert-under-the-default-cooldown",
+        ),
+        pytest.param(
+            {"cooldown_seconds": 10.0},
+            ticks(0, 20),
+            set(ticks(0, 3)) | set(ticks(4, 5)) | set(ticks(6.5, 9)),
+            [(0, "start"), (5, "update"), (11, "end")],
+            id="quick-in-out-jitter-is-one-alert",
+        ),
+        pytest.param(
+            {"cooldown_seconds": 10.0},
+            ticks(0, 20),
+            set(ticks(0, 2)) | set(ticks(5, 16)),
+            [(0, "start"), (4, "end"), (14, "start"), (18, "end")],
+            id="flapping-back-within-the-cooldown-waits-for-it-not-silenced",
+        ),
+        pytest.param(
             {"end_after_seconds": 2.0},
             [0.0, 0.5, 1.0, 4.0, 4.5],
             {0.0, 0.5, 1.0},

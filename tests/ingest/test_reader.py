@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from ioc import metrics
 from ioc.ingest import CameraReader, LatestFrameSlot
@@ -182,3 +183,19 @@ def test_bad_reader_settings_are_refused(kwargs: dict[str, float], message: str)
 def test_slot_of_another_camera_is_refused() -> None:
     with pytest.raises(ValueError, match="camera 'cam-1' was given the slot of camera 'other'"):
         CameraReader(make_camera(), LatestFrameSlot("other"), ignore_status, threading.Event())
+
+
+def test_reader_converts_only_the_frames_that_are_used(make_reader: ReaderFactory, clip_15fps: Path) -> None:
+    def value(metric: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(metric, {"camera": "file-lazy", **labels}) or 0.0
+
+    reader, recorder = make_reader("file-lazy", str(clip_15fps), stall_seconds=2.0)
+    recorder.wait_for(CameraState.ONLINE, timeout=5)
+    time.sleep(1.0)  # ~15 frames decoded; nobody looks at them
+    used = [reader.slot.take(timeout=1.0) for _ in range(3)]
+    for frame in used:
+        assert frame is not None and frame.image.shape == (240, 320, 3) and frame.luma.shape == (240, 320)
+    read = value("ioc_frames_read_total")
+    assert read >= 15
+    assert value("ioc_frames_converted_total", format="bgr") == 3
+    assert value("ioc_frames_converted_total", format="luma") == 3

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ioc.ingest import CameraReader, LatestFrameSlot, read_images
+from ioc.ingest import CameraReader, LatestFrameSlot, read_video_frames
 from ioc.messages import CameraState
 from tests.factories import make_camera
 from tests.ingest.clips import write_clip
@@ -39,7 +39,7 @@ def test_rtsp_server_loops_a_file(rtsp_server_factory: Callable[..., RtspServer]
     clip = write_clip(tmp_path / "loop.h264", frames=15, fps=FPS, container_format="h264")
     server = rtsp_server_factory({"clip": str(clip)}, fps=FPS)
     started, n = time.monotonic(), 0
-    for _ in read_images(server.url("clip"), read_timeout_s=3.0):
+    for _ in read_video_frames(server.url("clip"), read_timeout_s=3.0):
         n += 1
         if n == 40:  # 2.7 passes over the 1 s file
             break

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ioc.ingest import SourceError, SourceKind, iter_file_frames, probe_file, read_images, source_kind
+from ioc.ingest import SourceError, SourceKind, iter_file_frames, probe_file, read_video_frames, source_kind
 from ioc.ingest.sources import file_path, redact_source
 from tests.ingest.clips import clip_image, write_clip
 from tests.ingest.mjpeg_server import MjpegServer
@@ -43,6 +43,7 @@ def test_file_path(source: str, path: Path) -> None:
     ("source", "shown"),
     [
         ("rtsp://admin:s3cret@10.0.0.5:554/live", "rtsp://admin:***@10.0.0.5:554/live"),
+        ("rtsp://cam/stream?user=x&password=s3cret", "rtsp://cam/stream?user=x&password=***"),
         ("rtsp://10.0.0.5/live", "rtsp://10.0.0.5/live"),
         ("http://viewer@cam/x.mjpg", "http://viewer@cam/x.mjpg"),
         ("/videos/a@b.mp4", "/videos/a@b.mp4"),
@@ -51,6 +52,8 @@ def test_file_path(source: str, path: Path) -> None:
 def test_passwords_never_shown(source: str, shown: str) -> None:
     assert redact_source(source) == shown
     assert "s3cret" not in str(SourceError(source, "connection refused"))
+    quoted = SourceError(source, f"HTTPError: 401 Unauthorized for {source}")
+    assert "s3cret" not in str(quoted) and "s3cret" not in quoted.reason
 
 
 def test_iter_file_frames_gives_every_frame_at_its_pts(tmp_path: Path) -> None:
@@ -113,23 +116,23 @@ def _timed(images: Iterable[object], count: int) -> tuple[int, float]:
 
 
 def test_file_plays_in_real_time_and_loops(clip_15fps: Path) -> None:
-    n, elapsed = _timed(read_images(str(clip_15fps), loop=True), 45)  # 1.5 passes of a 30-frame clip
+    n, elapsed = _timed(read_video_frames(str(clip_15fps), loop=True), 45)  # 1.5 passes of a 30-frame clip
     assert n == 45
     assert elapsed == pytest.approx(44 / 15, abs=0.35)
 
 
 def test_file_without_loop_ends_after_its_frames(clip_15fps: Path) -> None:
-    n, elapsed = _timed(read_images(f"file://{clip_15fps}", loop=False), 1000)
+    n, elapsed = _timed(read_video_frames(f"file://{clip_15fps}", loop=False), 1000)
     assert n == 30
     assert elapsed == pytest.approx(29 / 15, abs=0.35)
 
 
 def test_cancel_interrupts_pacing_promptly(clip_15fps: Path) -> None:
     cancel = threading.Event()
-    images = read_images(str(clip_15fps), loop=True, cancel=cancel)
-    next(images)
+    frames = read_video_frames(str(clip_15fps), loop=True, cancel=cancel)
+    next(frames)
     threading.Timer(0.3, cancel.set).start()
-    n, elapsed = _timed(images, 1000)
+    n, elapsed = _timed(frames, 1000)
     assert elapsed < 0.6
     assert n < 10
 
@@ -137,11 +140,11 @@ def test_cancel_interrupts_pacing_promptly(clip_15fps: Path) -> None:
 def test_http_mjpeg_stream() -> None:
     server = MjpegServer(fps=10, width=160, height=120)
     try:
-        n, elapsed = _timed(read_images(server.url, read_timeout_s=3.0), 15)
+        n, elapsed = _timed(read_video_frames(server.url, read_timeout_s=3.0), 15)
         assert n == 15
         assert elapsed == pytest.approx(1.5, abs=0.6)  # the camera's pace, not faster
-        frame = next(iter(read_images(server.url)))
-        assert frame.shape == (120, 160, 3)
+        frame = next(iter(read_video_frames(server.url)))
+        assert (frame.width, frame.height) == (160, 120)
     finally:
         server.close()
 
@@ -150,7 +153,7 @@ def test_http_not_found_is_a_source_error() -> None:
     server = MjpegServer()
     try:
         with pytest.raises(SourceError) as info:
-            next(iter(read_images(server.url.replace("video.mjpg", "nope"), open_timeout_s=3.0)))
+            next(iter(read_video_frames(server.url.replace("video.mjpg", "nope"), open_timeout_s=3.0)))
         assert "/nope" in str(info.value)
         assert not info.value.fatal
     finally:

@@ -81,7 +81,8 @@ def test_publisher_reads_the_store_and_publishes(tmp_path: Path) -> None:
     publisher = OperationsKpiPublisher(store, published.append, clock=lambda: NOW)
     snapshot = publisher.publish_once()
     store.close()
-    assert published == [snapshot]
+    assert published[0] == snapshot
+    assert [(k.source, k.category) for k in published[1:]] == [("operations.security", "security")]
     values = _values(snapshot)
     assert values["open_alerts"][0] == 3  # the 48 h old one is still open
     assert values["overdue_alerts"] == (1.0, True)

@@ -132,7 +132,7 @@ def test_live_tracks_keep_a_still_object_detected() -> None:
         assert batch[0].reason is (Reason.FIRST if k == 0 else Reason.TRACKS)
         loop.detect(batch)
         assert worker.drain() == 1  # the owner thread's job, done inline here
-    assert worker.has_live_tracks(0.7)
+    assert [h.lost for h in worker.track_hints()] == [False]
 
 
 def test_fps_cap_leaves_frames_in_the_slot() -> None:

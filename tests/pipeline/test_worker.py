@@ -77,13 +77,13 @@ def test_replay_mode_stamps_source_time() -> None:
     assert [a.source_time_s for a in alerts] == [0.4]
 
 
-def test_live_tracks_expire_with_stream_time() -> None:
+def test_track_hints_name_the_objects_and_when_they_were_seen() -> None:
     worker = CameraWorker.build(_camera(), publish=lambda _a: None, snapshots=None, frame_rate=5)
-    assert not worker.has_live_tracks(0.0)
+    assert worker.track_hints() == ()
     _walk(worker, [0.2, 0.25])
-    lost = worker.camera.track.lost_track_seconds
-    assert worker.has_live_tracks(0.2 + lost - 0.01)
-    assert not worker.has_live_tracks(0.2 + lost + 0.01)
+    (hint,) = worker.track_hints()
+    assert (hint.object_id, hint.class_name, hint.lost, hint.stationary) == (1, "person", False, False)
+    assert hint.last_seen == hint.checked_at == pytest.approx(0.2)
 
 
 def test_a_failing_publisher_does_not_stop_the_worker() -> None:

@@ -1,8 +1,10 @@
 """Both stores, for real: SQLite in a tmp dir, PostgreSQL (127.0.0.1:5432, db ``test``) in a fresh
-schema per test. PostgreSQL tests skip with the reason when the server cannot be reached."""
+schema per test. PostgreSQL tests skip with the reason when the server cannot be reached, and
+fail instead when ``CI`` is set."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,8 @@ def _pg_schema_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL not reachable at {PG_URL} (CI is set: a real service must run): {exc}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
     schema = f"ioc_test_{uuid.uuid4().hex[:12]}"
     admin.execute(f"CREATE SCHEMA {schema}")

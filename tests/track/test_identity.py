@@ -35,12 +35,21 @@ def _dets(rows: list[tuple[int, float, str]]) -> Detections:
         ((1, 0.32, "person"), 0.6, True),  # the tracker found it itself
     ],
 )
-def test_a_new_tracker_id_continues_a_lost_object(second: tuple[int, float, str], gap: float, same: bool) -> None:
+def test_a_new_tracker_id_continues_a_lost_object(
+    second: tuple[int, float, str], gap: float, same: bool
+) -> None:
     ids = IdentityMap(continue_seconds=1.5)
     first = ids.assign(_dets([(1, 0.30, "person")]), 0.0, 640, 360)
     ids.assign(Detections.empty(), gap / 2, 640, 360)  # occluded meanwhile
     again = ids.assign(_dets([second]), gap, 640, 360)
     assert bool(again.tracker_id[0] == first.tracker_id[0]) is same
+
+
+def test_someone_entering_where_another_walked_out_of_view_is_someone_else() -> None:
+    ids = IdentityMap(continue_seconds=1.5)
+    leaving = ids.assign(_dets([(1, 0.94, "person")]), 0.0, 640, 360)  # box reaches x 1.0: the edge
+    entering = ids.assign(_dets([(2, 0.93, "person")]), 0.8, 640, 360)
+    assert entering.tracker_id[0] != leaving.tracker_id[0]
 
 
 def test_a_lost_object_is_continued_once_and_the_nearest_wins() -> None:

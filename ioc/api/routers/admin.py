@@ -13,15 +13,25 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from ioc.api.auth import USERNAME_PATTERN, Role, generate_password, hash_password
-from ioc.api.deps import Ctx, require_admin
+from ioc.api.deps import AdminUser, Ctx, require_admin
+from ioc.api.errors import error_responses
 from ioc.config.errors import ConfigError
 from ioc.config.loader import parse_config, preset_search_dirs
+from ioc.redact import redact_text
 from ioc.store.base import UnknownUserError, UserExistsError
 
 CONFIG_BODY_LABEL = "request body"
 """How config errors name the PUT body (lines count in its YAML form, as saved)."""
 
-router = APIRouter(prefix="/api", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/api",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    responses=error_responses(401, 403),
+)
+
+MAX_CONFIG_DEPTH = 16
+"""Deepest nesting a config body may have (cameras.yaml needs 6: cameras → zones → polygon → point)."""
 
 
 class UserOut(BaseModel):
@@ -43,9 +53,12 @@ class UserCreated(UserOut):
 class ConfigSaved(BaseModel):
     path: str
     restart_required: bool = Field(description="True when camera workers run the old config until restart")
+    changes: list[str] = Field(
+        default_factory=list, description="What the running pipeline changed, one line each"
+    )
 
 
-@router.get("/config")
+@router.get("/config", responses=error_responses(404))
 def get_config(ctx: Ctx) -> dict[str, Any]:
     config = ctx.live.config
     if config is None:
@@ -53,25 +66,58 @@ def get_config(ctx: Ctx) -> dict[str, Any]:
     return config.model_dump(mode="json")
 
 
-@router.put("/config")
-def put_config(body: dict[str, Any], ctx: Ctx) -> ConfigSaved:
+@router.put("/config", responses=error_responses(500))
+def put_config(body: dict[str, Any], ctx: Ctx, user: AdminUser) -> ConfigSaved:
     """Validate a full config (cameras.yaml as JSON; ``defaults`` and ``preset`` work as in the
     file) with the loader ``ioc check`` uses, save it as YAML and serve it. A refused config, or
-    one that cannot be saved, changes nothing."""
+    one that cannot be saved, changes nothing. With a running pipeline the change is applied at
+    once (hot reload: only what changed restarts) and logged with the admin's name. A body over
+    ``IOC_MAX_BODY_BYTES`` is refused (413) before it is parsed; strings and lists have limits in
+    the config models."""
     path = ctx.settings.config_path
+    if nesting(body) > MAX_CONFIG_DEPTH:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"request body: nested deeper than {MAX_CONFIG_DEPTH} levels",
+        )
     text = to_yaml(body)
     try:
         config = parse_config(text, CONFIG_BODY_LABEL, preset_dirs=preset_search_dirs(path))
-    except ConfigError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors) from exc
+    except ConfigError as exc:  # a line may quote a camera URL: its credentials stay hidden
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, [redact_text(e) for e in exc.errors]
+        ) from exc
     try:
-        replace_file(path, text)
+        if ctx.reloader is not None:
+            outcome = ctx.reloader.submit(text, config, user.username, replace_file)
+        else:
+            replace_file(path, text)
     except OSError as exc:
         raise HTTPException(
             status.HTTP_500_INTERNAL_SERVER_ERROR, f"cannot save {path}: {exc.strerror or exc}"
         ) from exc
-    ctx.live.set_config(config)
-    return ConfigSaved(path=str(path), restart_required=ctx.engine is not None)
+    if ctx.reloader is None:
+        ctx.live.set_config(config)
+        return ConfigSaved(path=str(path), restart_required=ctx.engine is not None)
+    if not outcome.applied:
+        raise HTTPException(
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+            f"saved {path}, but applying it failed (the running config stays): {'; '.join(outcome.errors)}",
+        )
+    return ConfigSaved(path=str(path), restart_required=False, changes=list(outcome.changes))
+
+
+def nesting(value: object) -> int:
+    """How deeply lists and objects nest in ``value`` (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            if depth + 1 <= MAX_CONFIG_DEPTH:
+                stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def to_yaml(body: dict[str, Any]) -> str:
@@ -105,7 +151,7 @@ def list_users(ctx: Ctx) -> list[UserOut]:
     ]
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED)
+@router.post("/users", status_code=status.HTTP_201_CREATED, responses=error_responses(409))
 def add_user(body: UserIn, ctx: Ctx) -> UserCreated:
     password = body.password or generate_password()
     try:
@@ -120,9 +166,10 @@ def add_user(body: UserIn, ctx: Ctx) -> UserCreated:
     )
 
 
-@router.delete("/users/{username}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/users/{username}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(409))
 def remove_user(username: str, ctx: Ctx) -> None:
-    """The last admin cannot be removed: nobody could change users or the config afterwards."""
+    """The last admin cannot be removed: nobody could change users or the config afterwards.
+    The user's sessions end at once (open websockets close with 4401)."""
     admins = [u.username for u in ctx.store.list_users() if u.role == Role.ADMIN.value]
     if admins == [username]:
         raise HTTPException(
@@ -132,3 +179,5 @@ def remove_user(username: str, ctx: Ctx) -> None:
         ctx.store.remove_user(username)
     except UnknownUserError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    finally:
+        ctx.sessions.revoke_user(username)

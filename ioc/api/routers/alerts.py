@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field
 from ioc.api.auth import Principal, can_see_category, visible_categories
 from ioc.api.context import AppContext
 from ioc.api.deps import ActingUser, Ctx, CurrentUser
+from ioc.api.errors import NO_NUL, error_responses
 from ioc.messages import Alert, AlertStatus, Category, Severity
 from ioc.store.base import Action, AlertQuery, IllegalTransitionError, UnknownAlertError
 
-router = APIRouter(prefix="/api/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/alerts", tags=["alerts"], responses=error_responses(401))
 
 MAX_LIMIT = 500
 MAX_SEQ = 2**63 - 1  # seq is a BIGINT in both stores
@@ -46,11 +47,13 @@ class AlertDetail(BaseModel):
 
 
 class AssignRequest(BaseModel):
-    assignee: str = Field(..., min_length=1, max_length=64, description="Username to assign to")
+    assignee: str = Field(
+        ..., min_length=1, max_length=64, pattern=NO_NUL, description="Username to assign to"
+    )
 
 
 class ResolveRequest(BaseModel):
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
 def encode_cursor(seq: int) -> str:
@@ -140,12 +143,12 @@ def _act(ctx: AppContext, user: Principal, alert_id: str, action: Action, detail
     return published
 
 
-@router.post("/{alert_id}/ack")
+@router.post("/{alert_id}/ack", responses=error_responses(403, 409))
 def ack(alert_id: str, ctx: Ctx, user: ActingUser) -> Alert:
     return _act(ctx, user, alert_id, Action.ACK, {})
 
 
-@router.post("/{alert_id}/assign")
+@router.post("/{alert_id}/assign", responses=error_responses(403, 409))
 def assign(alert_id: str, body: AssignRequest, ctx: Ctx, user: ActingUser) -> Alert:
     if ctx.store.get_user(body.assignee) is None:
         raise HTTPException(
@@ -154,7 +157,7 @@ def assign(alert_id: str, body: AssignRequest, ctx: Ctx, user: ActingUser) -> Al
     return _act(ctx, user, alert_id, Action.ASSIGN, {"assignee": body.assignee})
 
 
-@router.post("/{alert_id}/resolve")
+@router.post("/{alert_id}/resolve", responses=error_responses(403, 409))
 def resolve(alert_id: str, ctx: Ctx, user: ActingUser, body: ResolveRequest | None = None) -> Alert:
     note = body.note if body is not None else None
     return _act(ctx, user, alert_id, Action.RESOLVE, {"note": note} if note else {})

@@ -9,11 +9,12 @@ from fastapi import APIRouter, HTTPException, Response, status
 from ioc.api.auth import Principal, can_see_category
 from ioc.api.context import AppContext
 from ioc.api.deps import Ctx, CurrentUser
+from ioc.api.errors import error_responses
 from ioc.config.models import CameraConfig
 from ioc.ingest.sources import redact_source
 from ioc.messages import CameraStatus
 
-router = APIRouter(prefix="/api/cameras", tags=["cameras"])
+router = APIRouter(prefix="/api/cameras", tags=["cameras"], responses=error_responses(401))
 
 
 def _view(camera: CameraConfig, camera_status: CameraStatus | None) -> dict[str, Any]:

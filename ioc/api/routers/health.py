@@ -15,7 +15,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "Not ready: a check failed (same body)"}})
 def readyz(ctx: Ctx, response: Response) -> dict[str, object]:
     """Ready when the store (and Redis, on a cluster API node) answer; a cluster node also shows
     which worker holds each camera's lease (``leases``; cameras with no holder are missing)."""
