@@ -161,7 +161,7 @@ class WorkerNode:
                 if self._try_acquire(camera_id):
                     self._renew_all()  # a slow camera start must not let the other leases lapse
         except redis.RedisError as exc:
-            if self.redis_ok:
+            if self.redis_ok or not self._outage:  # once per outage, and at start
                 logger.warning("worker %s: Redis unreachable (%s); cameras keep running", self.node, exc)
                 self._outage = True
             self.redis_ok = False

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from ioc.bus.base import Message
 from ioc.bus.redis_bus import RedisBus, connect
 from ioc.cluster.leases import CameraLeases
@@ -56,7 +58,7 @@ def _node(server: RedisServer, name: str, config: IocConfig, runs: Runs, tmp: Pa
     return WorkerNode(
         config,
         settings,
-        bus=RedisBus(server.url, None, node=name, consume=False),
+        bus=RedisBus(server.url, None, node=name, consume=False, check=False),
         leases=CameraLeases(connect(server.url), name, 1.0),
         outbox_factory=outbox,
         runner_factory=runs.factory(name),
@@ -94,3 +96,20 @@ def test_a_node_that_stops_renewing_loses_its_cameras(redis_server: RedisServer,
     assert runs.running["node-b"] == {"c1", "c2", "c3", "c4"}
     a.tick()  # a wakes up: renewals find b holding its cameras → it stops them
     assert runs.running["node-a"] == set()
+
+
+def test_a_node_started_while_redis_is_down_waits_and_then_takes_its_cameras(
+    redis_server: RedisServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs = Runs()
+    redis_server.stop()
+    a = _node(redis_server, "node-a", _config({}), runs, tmp_path)
+    a.tick()
+    assert a.status()["redis"] is False
+    assert "Redis unreachable" in caplog.text
+    redis_server.start()
+    a.tick()  # back, but for one lease it takes nothing (others re-take their own first)
+    assert a.status()["redis"] is True and runs.running.get("node-a", set()) == set()
+    time.sleep(1.1)
+    a.tick()
+    assert runs.running["node-a"] == {"c1", "c2", "c3", "c4"}
