@@ -20,7 +20,7 @@ COMMANDS: dict[str, str] = {
     "check": "ioc.config.check:check_command",
     "replay": "ioc.pipeline.replay:replay_command",
     "serve": "ioc.api.serve:serve_command",
-    "worker": "ioc.cluster.worker_cli:worker_command",
+    "worker": "ioc.app.worker:worker_command",
     "users": "ioc.api.users_cli:users_command",
     "token": "ioc.api.users_cli:token_command",
     "models": "ioc.detect.models_cli:models_command",

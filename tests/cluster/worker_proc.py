@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from ioc.app.worker import run_worker
 from ioc.cli import offline_environment
-from ioc.cluster.worker_cli import run_worker
 from ioc.config.loader import load_config
 from ioc.settings import load_settings
 from tests.factories import BlobDetector
