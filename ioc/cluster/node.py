@@ -156,10 +156,11 @@ class WorkerNode:
                 plan = plan_share(self._slots, list(self._held), self.node, self._workers, taken)
             for camera_id in plan.release:
                 self._let_go(camera_id, "released")
+                self._renew_all()  # stopping a camera takes seconds: keep the other leases fresh
             quiet = time.monotonic() < self._quiet_until
             for camera_id in () if quiet else plan.acquire:
                 if self._try_acquire(camera_id):
-                    self._renew_all()  # a slow camera start must not let the other leases lapse
+                    self._renew_all()  # so does starting one
         except redis.RedisError as exc:
             if self.redis_ok or not self._outage:  # once per outage, and at start
                 logger.warning("worker %s: Redis unreachable (%s); cameras keep running", self.node, exc)
@@ -236,7 +237,11 @@ class WorkerNode:
             # it; sent later, they would carry a stale token and be dropped
             if self.redis_ok:
                 self.outbox.wait_sent(timeout=HANDOVER_SECONDS)
-            self._leases.release(camera_id, held.token)
+            try:
+                self._leases.release(camera_id, held.token)
+            except redis.RedisError as exc:
+                logger.warning("camera %s: stopped; lease not released (%s): it expires", camera_id, exc)
+                return
             logger.info("camera %s: lease released by %s", camera_id, self.node)
 
     def _stop_camera(self, camera_id: str, event: str) -> _Held | None:

@@ -113,3 +113,18 @@ def test_a_node_started_while_redis_is_down_waits_and_then_takes_its_cameras(
     time.sleep(1.1)
     a.tick()
     assert runs.running["node-a"] == {"c1", "c2", "c3", "c4"}
+
+
+def test_shutdown_while_redis_is_down_still_stops_every_camera(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    runs = Runs()
+    a = _node(redis_server, "node-a", _config({}), runs, tmp_path)
+    a.outbox.start()
+    a.tick()
+    assert runs.running["node-a"] == {"c1", "c2", "c3", "c4"}
+    redis_server.stop()
+    started = time.monotonic()
+    a.shutdown()
+    assert runs.running["node-a"] == set()
+    assert time.monotonic() - started < 10
