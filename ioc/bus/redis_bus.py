@@ -2,7 +2,7 @@
 
 - ``publish``/``send`` run one Lua script: ``INCR`` the seq key and ``XADD`` the message with that
   seq, the camera's fencing token and the sending node, so the stream order is the seq order even
-  with many publishers. With a delivery id the script remembers the seq it gave (a day), and a
+  with many publishers. With a delivery id the script remembers the seq it gave (an hour), and a
   second send of the same id (a worker's retry) adds nothing. An alert is refused (``NOSEQ``)
   until an API node has seeded the seq key from its store: a Redis that restarted empty must not
   hand out seqs that are already stored.
@@ -67,8 +67,10 @@ if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return redis.call('GET', KEYS[1])
 """
 
-DELIVERY_TTL_SECONDS = 86_400
-"""How long Redis remembers a delivery id (a worker's resend within it is not stored twice)."""
+DELIVERY_TTL_SECONDS = 3_600
+"""How long Redis remembers a delivery id (a worker's resend within it is not stored twice): about
+70 MB of keys at 200 alerts/s; a worker that died with messages sent but not yet removed from its
+spool and restarts later than this may show those again."""
 
 _TYPES: dict[str, type[Alert] | type[CameraStatus] | type[KpiSnapshot] | type[FlowCount]] = {
     "alert": Alert,

@@ -8,7 +8,7 @@ cannot reach Redis waits on local disk.
 - Every ``retry_seconds`` the sender tries the spool's head; each message sent is removed, and the
   file is emptied once all are out. A worker restarted with a non-empty spool sends it first.
 - Each message carries a delivery id (uuid) made when it was first queued; Redis remembers the
-  seq it got for a day, so a message sent twice (the reply was lost, or the worker died between
+  seq it got for an hour, so a message sent twice (the reply was lost, or the worker died between
   sending and removing it from the spool) is stored and shown once.
 - The spool is bounded (``IOC_SPOOL_MAX_MESSAGES``); when full, new messages are dropped, counted
   (``ioc_spool_dropped_total``) and logged. ``ioc_spool_messages`` is what waits now.
