@@ -76,3 +76,39 @@ def points_in_polygon(polygon: Sequence[Point], points: npt.NDArray[np.float32])
             x_at = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
         inside ^= crosses & (x < x_at)
     return inside
+
+
+def triangle_area(a: Point, b: Point, c: Point) -> float:
+    return abs(cross(a, b, c)) / 2.0
+
+
+def homography(src: Sequence[Point], dst: Sequence[Point]) -> npt.NDArray[np.float64]:
+    """The 3×3 projective map taking the four ``src`` points onto the four ``dst`` points.
+
+    Solved exactly (8 unknowns, ``h33 = 1``). Raises ``ValueError`` when the system is singular
+    (three points on one line). Callers check the configuration first to name the problem.
+    """
+    if len(src) != 4 or len(dst) != 4:
+        raise ValueError(f"a homography needs 4 point pairs, got {len(src)} and {len(dst)}")
+    a = np.zeros((8, 8), dtype=np.float64)
+    b = np.zeros(8, dtype=np.float64)
+    for i, ((x, y), (u, v)) in enumerate(zip(src, dst, strict=True)):
+        a[2 * i] = (x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y)
+        a[2 * i + 1] = (0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y)
+        b[2 * i], b[2 * i + 1] = u, v
+    if abs(np.linalg.det(a)) < 1e-12:
+        raise ValueError("the points do not determine a homography (three of them on one line)")
+    h = np.linalg.solve(a, b)
+    return np.append(h, 1.0).reshape(3, 3)
+
+
+def project(
+    h: npt.NDArray[np.float64], points: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``points`` (N, 2) through ``h``: the mapped points (N, 2) and the homogeneous ``w`` (N,)."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    homog = np.column_stack([pts, np.ones(len(pts))]) @ h.T
+    w = homog[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mapped = homog[:, :2] / w[:, None]
+    return mapped, w

@@ -52,6 +52,33 @@ class CameraState(enum.StrEnum):
     ERROR = "error"
 
 
+class ReasonCode(enum.StrEnum):
+    """Why a camera is in its state. The wall translates ``reason.<code>`` with ``reason_args``
+    (``n``: a number; ``detail``: an error text it shows as written)."""
+
+    STARTING = "starting"
+    RECEIVING = "receiving"
+    RECONNECTING = "reconnecting"  # n: attempt number
+    NO_FIRST_FRAME = "nofirstframe"  # n: seconds
+    NO_FRAME = "noframe"  # n: seconds
+    EOF = "eof"
+    ENDED = "ended"
+    STOPPED = "stopped"
+    DISABLED = "disabled"
+    REFUSED = "refused"
+    NOT_FOUND = "notfound"
+    DENIED = "denied"
+    IS_DIR = "isdir"
+    UNREADABLE = "unreadable"
+    INVALID = "invalid"
+    NO_DATA = "nodata"  # n: seconds
+    NO_ANSWER = "noanswer"  # n: seconds
+    NO_VIDEO = "novideo"
+    NO_DECODABLE = "nodecodable"
+    FAILED = "failed"  # detail: the unexpected error
+    OTHER = "other"  # detail: the source's own error text
+
+
 class LocalizedText(WireModel):
     vi: str
     en: str
@@ -102,11 +129,15 @@ class Alert(WireModel):
 
 
 class CameraStatus(WireModel):
+    """A camera's state. ``reason`` is the English text of ``reason_code`` with ``reason_args``."""
+
     type: Literal["camera_status"] = "camera_status"
     schema_version: int = SCHEMA_VERSION
     camera_id: str
     state: CameraState
-    reason: str | None = None
+    reason: str | None = Field(default=None, description="Why, in English (logs, API clients)")
+    reason_code: ReasonCode | None = Field(default=None, description="Why, as a code the wall translates")
+    reason_args: dict[str, float | str] = Field(default_factory=dict, description="Arguments of the code")
     changed_at: datetime
     fps: float | None = None
     last_frame_age_s: float | None = None

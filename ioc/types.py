@@ -253,9 +253,23 @@ class HitKind(enum.StrEnum):
     EVENT = "event"
 
 
+class Direction(enum.StrEnum):
+    """Which way a track crossed a line (see ``ioc.rules.line_crossing`` for the convention).
+
+    A ``StrEnum``: on the wire it is the plain string ``"in"`` / ``"out"``.
+    """
+
+    IN = "in"
+    OUT = "out"
+
+
+ZONE_TRACK = -1
+"""``RuleHit.track_id`` of a hit about a zone as a whole (crowding, congestion), not one object."""
+
+
 @dataclass(frozen=True, slots=True)
 class RuleHit:
-    """A rule firing for one tracked object on one frame."""
+    """A rule firing for one tracked object (or, with ``ZONE_TRACK``, a whole zone) on one frame."""
 
     rule_id: str
     rule_type: str
@@ -267,7 +281,7 @@ class RuleHit:
     timestamp: float  # frame stream time, seconds
     zone_id: str | None = None
     line_id: str | None = None
-    direction: str | None = None  # "in" | "out" for line crossings
+    direction: Direction | None = None  # line crossings
     value: float | None = None  # dwell seconds, count, km/h …
     value_unit: str | None = None  # "s", "count", "km/h"
     speed_kmh: float | None = None  # ground speed of the object, when the camera is calibrated
@@ -292,15 +306,34 @@ class TrackHint:
     checked_at: float
 
 
+MOVED_SHARE = 0.3
+"""An object whose box lies this much in changed areas of the picture may have moved (see Coverage)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Coverage:
-    """Which part of a frame the detector examined: all of it (``regions is None``), some normalised
-    rectangles, or nothing (a frame processed only to carry stationary objects forward)."""
+    """Which part of a frame the detector examined closely enough to vouch for what it did not find.
+
+    ``regions``: normalised rectangles seen at full resolution; ``None`` for a whole-frame pass, ``()``
+    for none (a frame handed on only to carry stationary objects forward). A whole frame is shrunk
+    to the model input, so it vouches only for objects whose longer side is at least
+    ``full_min_pixels`` pixels there: ``full_scale`` is model-input pixels per frame pixel,
+    ``width``/``height`` the frame's size (a small parked car is left to the crops around it).
+    Where the picture changed (``moved``, normalised boxes) nothing is vouched for by holding: an
+    object whose box lies ``MOVED_SHARE`` or more in a changed area may have moved on, and is left
+    to the detector.
+    """
 
     regions: tuple[tuple[float, float, float, float], ...] | None = None
+    full_scale: float = 1.0
+    width: int = 1
+    height: int = 1
+    full_min_pixels: float = 0.0
+    moved: tuple[tuple[float, ...], ...] = ()
 
     @classmethod
     def full(cls) -> Coverage:
+        """A whole frame that vouches for every object (no size limit)."""
         return cls(None)
 
     @classmethod
@@ -312,13 +345,27 @@ class Coverage:
         return self.regions is None
 
     def covers(self, box: tuple[float, float, float, float]) -> bool:
-        """True when ``box`` lies wholly inside the examined area (one region)."""
-        if self.regions is None:
-            return True
+        """True when ``box`` lies wholly inside one region, is large enough for a whole frame, or
+        lies mostly where the picture changed."""
         x1, y1, x2, y2 = box
+        if self._in_motion(box):
+            return True
+        if self.regions is None:
+            side = max((x2 - x1) * self.width, (y2 - y1) * self.height) * self.full_scale
+            return side >= self.full_min_pixels
         eps = 1e-6
         return any(
             x1 >= rx1 - eps and y1 >= ry1 - eps and x2 <= rx2 + eps and y2 <= ry2 + eps
             for rx1, ry1, rx2, ry2 in self.regions
         )
 
+    def _in_motion(self, box: tuple[float, float, float, float]) -> bool:
+        x1, y1, x2, y2 = box
+        area = max(x2 - x1, 0.0) * max(y2 - y1, 0.0)
+        if area <= 0.0:
+            return False
+        changed = sum(
+            max(min(x2, mx2) - max(x1, mx1), 0.0) * max(min(y2, my2) - max(y1, my1), 0.0)
+            for mx1, my1, mx2, my2 in self.moved
+        )
+        return changed >= MOVED_SHARE * area

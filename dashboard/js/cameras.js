@@ -180,7 +180,7 @@ function healthItem(cam) {
   const state = cameraState(cam);
   const status = cam.status ?? {};
   const notes = [];
-  if (status.reason) notes.push(reasonText(status.reason));
+  if (status.reason_code || status.reason) notes.push(reasonText(status));
   if (state === "stalled" && status.last_frame_age_s != null) {
     notes.push(t("health.age", { n: fmtNumber(status.last_frame_age_s, 0) }));
   }

@@ -132,6 +132,8 @@ const TEXT = {
     "reason.noanswer": "không trả lời trong {n} giây (hết thời gian chờ)",
     "reason.novideo": "không có luồng video",
     "reason.nodecodable": "không có khung hình giải mã được",
+    "reason.failed": "lỗi đầu đọc: {detail}",
+    "reason.other": "{detail}",
     "category.traffic": "Giao thông",
     "category.security": "An ninh",
     "category.public_service": "Dịch vụ công",
@@ -151,6 +153,10 @@ const TEXT = {
     "rule.overcount": "Vượt số lượng",
     "rule.speeding": "Quá tốc độ",
     "rule.wrong_way": "Đi ngược chiều",
+    "rule.stopped_vehicle": "Dừng xe sai quy định",
+    "rule.crowding": "Tụ tập đông người",
+    "rule.congestion": "Ùn tắc giao thông",
+    "rule.abandoned_object": "Đồ vật bị bỏ lại",
     "hist.message": "Sự kiện",
     "hist.ack": "Xác nhận",
     "hist.assign": "Giao việc",
@@ -164,6 +170,9 @@ const TEXT = {
     "obj.motorcycle": "Xe máy",
     "obj.bus": "Xe buýt",
     "obj.truck": "Xe tải",
+    "obj.backpack": "Ba lô",
+    "obj.handbag": "Túi xách",
+    "obj.suitcase": "Va li",
   },
   en: {
     "app.title": "Operations Centre",
@@ -294,6 +303,8 @@ const TEXT = {
     "reason.noanswer": "no answer within {n} s (timed out)",
     "reason.novideo": "has no video stream",
     "reason.nodecodable": "contains no decodable video frames",
+    "reason.failed": "reader failed: {detail}",
+    "reason.other": "{detail}",
     "category.traffic": "Traffic",
     "category.security": "Security",
     "category.public_service": "Public service",
@@ -313,6 +324,10 @@ const TEXT = {
     "rule.overcount": "Over capacity",
     "rule.speeding": "Speeding",
     "rule.wrong_way": "Wrong way",
+    "rule.stopped_vehicle": "Stopped vehicle",
+    "rule.crowding": "Crowding",
+    "rule.congestion": "Congestion",
+    "rule.abandoned_object": "Abandoned object",
     "hist.message": "Event",
     "hist.ack": "Acknowledged",
     "hist.assign": "Assigned",
@@ -326,6 +341,9 @@ const TEXT = {
     "obj.motorcycle": "Motorcycle",
     "obj.bus": "Bus",
     "obj.truck": "Truck",
+    "obj.backpack": "Backpack",
+    "obj.handbag": "Handbag",
+    "obj.suitcase": "Suitcase",
   },
 };
 
@@ -379,36 +397,16 @@ export function label(prefix, value) {
   return t(`${prefix}.${value}`, {}, String(value).replace(/_/g, " "));
 }
 
-// The camera readers' status reasons (ioc/ingest, ioc/pipeline/supervisor.py), as they write them.
-const REASONS = [
-  [/^starting$/, "reason.starting"],
-  [/^receiving frames$/, "reason.receiving"],
-  [/^reconnecting \(attempt (\d+)\)$/, "reason.reconnecting"],
-  [/^no first frame for ([\d.]+) s$/, "reason.nofirstframe"],
-  [/^no frame for ([\d.]+) s$/, "reason.noframe"],
-  [/^end of file$/, "reason.eof"],
-  [/^stream ended$/, "reason.ended"],
-  [/^stopped$/, "reason.stopped"],
-  [/^disabled$/, "reason.disabled"],
-  [/^connection refused$/, "reason.refused"],
-  [/^file not found$/, "reason.notfound"],
-  [/^permission denied$/, "reason.denied"],
-  [/^is a directory, expected a video file$/, "reason.isdir"],
-  [/^not a readable video \(invalid data\)$/, "reason.unreadable"],
-  [/^invalid data \(no answer in time, or not a video stream\)$/, "reason.invalid"],
-  [/^no data for ([\d.]+) s \(timed out\)$/, "reason.nodata"],
-  [/^no answer within ([\d.]+) s \(timed out\)$/, "reason.noanswer"],
-  [/^has no video stream$/, "reason.novideo"],
-  [/^contains no decodable video frames$/, "reason.nodecodable"],
-];
-
-/** A camera status reason in the current language; one the wall does not know shows as written. */
-export function reasonText(reason) {
-  for (const [pattern, key] of REASONS) {
-    const match = pattern.exec(reason);
-    if (match) return t(key, { n: match[1] ?? "" });
-  }
-  return reason;
+/**
+ * Why a camera is in its state, in the current language: the status's reason_code translated
+ * with its reason_args (n: a number; detail: an error text shown as written). A code this wall
+ * does not know shows the server's English reason.
+ */
+export function reasonText(status) {
+  const code = status?.reason_code;
+  if (!code) return status?.reason ?? "";
+  const args = status.reason_args ?? {};
+  return t(`reason.${code}`, { n: args.n ?? "", detail: args.detail ?? "" }, status.reason ?? code);
 }
 
 /** Text of a LocalizedText {vi, en} in the current language. */

@@ -2,41 +2,51 @@
 
 Coordinates are normalised 0..1 (x right, y down) so a camera can change resolution without
 editing its rules. Loading (YAML line numbers, ``defaults:`` merge) lives in ``loader.py``.
+
+Each rule type's model lives in its family module under ``ioc/rules/``; ``CameraConfig.rules``
+validates against the registry's union (``ioc.rules.registry.RuleConfig``), and the cross-field
+checks ask each rule for the zones and lines it names and for its own camera checks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import numpy as np
+import numpy.typing as npt
+from pydantic import Field, field_validator, model_validator
 
-from ioc.config.coco import COCO_CLASSES
-from ioc.geometry import polygon_area, self_intersection
-from ioc.messages import Category, Severity
+from ioc.config.rule_base import Id, NormPoint, RuleBase, Strict, check_classes
+from ioc.geometry import homography, polygon_area, project, self_intersection, triangle_area
+from ioc.messages import Category
+from ioc.rules.intrusion import IntrusionRule  # re-exported: these three were defined here before
+from ioc.rules.line_crossing import LineCrossingRule
+from ioc.rules.loitering import LoiteringRule
+from ioc.rules.registry import RuleConfig
 
-Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Identifier")]
-Coord = Annotated[float, Field(ge=0.0, le=1.0)]
-NormPoint = tuple[Coord, Coord]
-
-
-MAX_TEXT = 2048
-"""Longest string anywhere in the config (names, sources, paths); lists have their own limits."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, str_max_length=MAX_TEXT)
-
-
-def _check_classes(classes: tuple[str, ...] | None) -> tuple[str, ...] | None:
-    if classes is None:
-        return None
-    unknown = [c for c in classes if c not in COCO_CLASSES]
-    if unknown:
-        raise ValueError(
-            f"unknown class {unknown[0]!r}: expected COCO class names such as 'person', 'car', 'bus'"
-        )
-    return classes
+__all__ = [
+    "AlertConfig",
+    "Calibration",
+    "CameraConfig",
+    "DetectConfig",
+    "Id",
+    "IntrusionRule",
+    "IocConfig",
+    "Line",
+    "LineCrossingRule",
+    "Location",
+    "LoiteringRule",
+    "NormPoint",
+    "RetentionConfig",
+    "RuleBase",
+    "RuleConfig",
+    "SiteConfig",
+    "Strict",
+    "TrackConfig",
+    "Zone",
+]
 
 
 class Location(Strict):
@@ -79,7 +89,7 @@ class DetectConfig(Strict):
         5.0, gt=0, le=600, description="How often a stationary object is looked at again (a crop around it)"
     )
 
-    _classes = field_validator("classes")(_check_classes)
+    _classes = field_validator("classes")(check_classes)
 
 
 class TrackConfig(Strict):
@@ -139,46 +149,60 @@ class Line(Strict):
         return v
 
 
-class RuleBase(Strict):
-    id: Id
-    enabled: bool = Field(True, description="Turn the rule off without deleting it")
-    classes: tuple[str, ...] | None = Field(
-        None, description="Object classes the rule applies to; default: the camera's detect.classes"
+WorldCoord = Annotated[float, Field(ge=-100_000, le=100_000)]
+WorldPoint = tuple[WorldCoord, WorldCoord]
+_MIN_IMAGE_AREA = 1e-5  # normalised units²: three image points closer to one line are degenerate
+_MIN_WORLD_AREA = 1e-2  # m²
+
+
+class Calibration(Strict):
+    """A ground-plane homography: four points on the road in the image and where they are, in metres.
+
+    Refused when degenerate: three points of either set on one line, either quadrilateral crossing
+    itself (the two lists are not in the same order around the area), or the map sending part of
+    the area through the horizon.
+    """
+
+    image_points: tuple[NormPoint, ...] = Field(
+        ..., description="Four normalised [x, y] points on the road surface"
     )
-    severity: Severity = Field(Severity.WARNING, description="info | warning | critical")
-    min_confidence: float = Field(0.0, ge=0, le=1, description="Ignore detections below this confidence")
-    cooldown_seconds: float | None = Field(
-        None, ge=0, description="Overrides the camera's alerts.cooldown_seconds for this rule"
-    )
-
-    _classes = field_validator("classes")(_check_classes)
-
-
-class IntrusionRule(RuleBase):
-    type: Literal["intrusion"]
-    zone: Id = Field(..., description="Zone id")
-    min_seconds: float = Field(0.0, ge=0, description="Object must be inside this long before alerting")
-
-
-class LineCrossingRule(RuleBase):
-    type: Literal["line_crossing"]
-    line: Id = Field(..., description="Line id")
-    directions: tuple[Literal["in", "out"], ...] = Field(
-        ("in", "out"), min_length=1, description="Which crossing directions raise an alert"
-    )
-    severity: Severity = Field(Severity.INFO, description="info | warning | critical")
-    interval_seconds: float = Field(
-        60.0, ge=1, le=86400, description="Flow counts per class and direction are reported this often"
+    world_points: tuple[WorldPoint, ...] = Field(
+        ..., description="The same four points on the ground, in metres, same order"
     )
 
+    @field_validator("image_points", "world_points")
+    @classmethod
+    def _four(cls, v: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        if len(v) != 4:
+            raise ValueError(f"expected exactly 4 points, got {len(v)}")
+        return v
 
-class LoiteringRule(RuleBase):
-    type: Literal["loitering"]
-    zone: Id = Field(..., description="Zone id")
-    min_dwell_seconds: float = Field(..., gt=0, description="Time inside the zone before it is loitering")
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> Self:
+        for name, points, least in (
+            ("image_points", self.image_points, _MIN_IMAGE_AREA),
+            ("world_points", self.world_points, _MIN_WORLD_AREA),
+        ):
+            problem = _quad_problem(points, least)
+            if problem is not None:
+                raise ValueError(f"{name}: degenerate calibration: {problem}")
+        _, w = project(self.matrix(), self.image_points)
+        if not (all(w > 0) or all(w < 0)):
+            raise ValueError("degenerate calibration: the map folds the area through the horizon")
+        return self
+
+    def matrix(self) -> npt.NDArray[np.float64]:
+        """Image (normalised) → ground (metres) homography."""
+        return homography(self.image_points, self.world_points)
 
 
-Rule = Annotated[IntrusionRule | LineCrossingRule | LoiteringRule, Field(discriminator="type")]
+def _quad_problem(points: Sequence[tuple[float, float]], least_area: float) -> str | None:
+    for i, j, k in ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)):
+        if triangle_area(points[i], points[j], points[k]) < least_area:
+            return f"points {i}, {j}, {k} lie on one line"
+    if self_intersection(points) is not None:
+        return "the four points cross over (list them in order around the area, in both lists)"
+    return None
 
 
 class CameraConfig(Strict):
@@ -195,9 +219,15 @@ class CameraConfig(Strict):
     detect: DetectConfig = Field(default_factory=DetectConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
+    calibration: Calibration | None = Field(
+        None, description="Ground-plane homography for speeds in km/h (needed by speeding)"
+    )
+    masks: tuple[Zone, ...] = Field(
+        (), max_length=256, description="Polygons whose detections (by anchor) are ignored everywhere"
+    )
     zones: tuple[Zone, ...] = Field((), max_length=256)
     lines: tuple[Line, ...] = Field((), max_length=256)
-    rules: tuple[Rule, ...] = Field((), max_length=256)
+    rules: tuple[RuleConfig, ...] = Field((), max_length=256)
 
     @field_validator("source")
     @classmethod
@@ -214,6 +244,7 @@ class CameraConfig(Strict):
         problems = [
             *_duplicates("zones", [z.id for z in self.zones]),
             *_duplicates("lines", [ln.id for ln in self.lines]),
+            *_duplicates("masks", [m.id for m in self.masks]),
             *_duplicates("rules", [r.id for r in self.rules]),
         ]
         for i, rule in enumerate(self.rules):
@@ -223,17 +254,16 @@ class CameraConfig(Strict):
         return self
 
     def _rule_problems(self, i: int, rule: RuleBase) -> list[str]:
-        zone_ids = sorted(z.id for z in self.zones)
-        line_ids = sorted(ln.id for ln in self.lines)
+        known = {"zone": sorted(z.id for z in self.zones), "line": sorted(ln.id for ln in self.lines)}
         out = []
-        if isinstance(rule, IntrusionRule | LoiteringRule) and rule.zone not in zone_ids:
-            out.append(f"rules[{i}].zone: unknown zone {rule.zone!r}; defined: {zone_ids}")
-        if isinstance(rule, LineCrossingRule) and rule.line not in line_ids:
-            out.append(f"rules[{i}].line: unknown line {rule.line!r}; defined: {line_ids}")
+        for kind, ref in rule.references():
+            if ref not in known[kind]:
+                out.append(f"rules[{i}].{kind}: unknown {kind} {ref!r}; defined: {known[kind]}")
         extra = set(rule.classes or ()) - set(self.detect.classes)
         if extra:
             wanted = list(self.detect.classes)
             out.append(f"rules[{i}].classes: {sorted(extra)} not in detect.classes {wanted}")
+        out.extend(f"rules[{i}].{problem}" for problem in rule.camera_problems(self))
         return out
 
     def rule_classes(self, rule: RuleBase) -> tuple[str, ...]:
@@ -241,6 +271,10 @@ class CameraConfig(Strict):
 
     def zone(self, zone_id: str) -> Zone:
         return next(z for z in self.zones if z.id == zone_id)
+
+    def zone_or_none(self, zone_id: str | None) -> Zone | None:
+        """The zone named ``zone_id``; None when ``zone_id`` is None (the whole picture)."""
+        return None if zone_id is None else self.zone(zone_id)
 
     def line(self, line_id: str) -> Line:
         return next(ln for ln in self.lines if ln.id == line_id)

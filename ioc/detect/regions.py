@@ -11,6 +11,7 @@ size sees it at its real size. That is what this module plans and undoes:
   merged while they overlap, clamped inside the frame. ``None`` means "look at the whole frame
   instead": too many regions, or one that would need most of the frame anyway.
 - ``crop``: the pixels of one region (a view, no copy).
+- ``whole``: drops the boxes a crop's inner sides cut through (a neighbour, not what the crop is for).
 - ``to_frame``: detections made on a crop, mapped back to normalised frame coordinates.
 - ``merge``: detections from overlapping crops merged: class-aware NMS, plus suppression of a box
   mostly contained in a better one of the same class (an object cut by a crop's edge).
@@ -140,6 +141,29 @@ def plan_regions(
 def crop(image: npt.NDArray[np.uint8], region: Region) -> npt.NDArray[np.uint8]:
     """The pixels of ``region`` (a view into ``image``)."""
     return image[region.y1 : region.y2, region.x1 : region.x2]
+
+
+EDGE_PIXELS = 2.0
+"""A box within this many pixels of a crop side that is not also the frame's side was cut by the crop."""
+
+
+def whole(dets: Detections, region: Region, width: int, height: int) -> Detections:
+    """``dets`` (normalised to ``region``) without the boxes the crop cut: those touching a side of
+    the region that lies inside the frame. What a region is cut around is inside it with a margin;
+    what its sides cut through is a neighbour, seen whole by its own region or the next pass."""
+    if len(dets) == 0:
+        return dets
+    ex, ey = EDGE_PIXELS / region.width, EDGE_PIXELS / region.height
+    cut = np.zeros(len(dets), dtype=bool)
+    if region.x1 > 0:
+        cut |= dets.xyxy[:, 0] <= ex
+    if region.y1 > 0:
+        cut |= dets.xyxy[:, 1] <= ey
+    if region.x2 < width:
+        cut |= dets.xyxy[:, 2] >= 1.0 - ex
+    if region.y2 < height:
+        cut |= dets.xyxy[:, 3] >= 1.0 - ey
+    return dets[~cut]
 
 
 def to_frame(dets: Detections, region: Region, width: int, height: int) -> Detections:

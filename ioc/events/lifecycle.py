@@ -16,7 +16,8 @@ STATE hits (intrusion, loitering), keyed by (rule, track):
 EVENT hits (line crossings), keyed by (rule, track, direction): each one is a single ``start``
 message with ``ended_at == started_at``, then the key stays quiet for the cooldown.
 
-Ids are ``{camera}-{rule}-{track}-{started_ms}``, ``started_ms`` from the start frame's wall time.
+Ids are ``{camera}-{rule}-{track}-{started_ms}`` (``zone`` for a hit about a whole zone, whose
+alert has no ``track_id``), ``started_ms`` from the start frame's wall time.
 If stream time goes backwards, every open alert is ended and cooldowns are forgotten.
 """
 
@@ -33,7 +34,7 @@ from ioc.events.snapshot import SnapshotWriter
 from ioc.events.text import describe
 from ioc.messages import Alert, AlertState
 from ioc.metrics import ALERTS
-from ioc.types import Detections, Frame, HitKind, RuleHit
+from ioc.types import ZONE_TRACK, Detections, Frame, HitKind, RuleHit
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +216,8 @@ class AlertLifecycle:
     def _start(self, hit: RuleHit, frame: Frame, dets: Detections, *, ended: bool) -> Alert:
         rule = self._rule(hit.rule_id)
         started_ms = round(frame.wall_time * 1000)
-        alert_id = f"{self._camera.id}-{hit.rule_id}-{hit.track_id}-{started_ms}"
+        subject = "zone" if hit.track_id == ZONE_TRACK else str(hit.track_id)
+        alert_id = f"{self._camera.id}-{hit.rule_id}-{subject}-{started_ms}"
         url = None
         if self._snapshots is not None:
             url = self._snapshots.write(frame, dets, self._camera, hit, alert_id, AlertState.START.value)
@@ -231,7 +233,7 @@ class AlertLifecycle:
             started_at=at,
             updated_at=at,
             ended_at=at if ended else None,
-            track_id=hit.track_id,
+            track_id=None if hit.track_id == ZONE_TRACK else hit.track_id,
             object_class=hit.object_class,
             confidence=hit.confidence,
             bbox=hit.bbox,

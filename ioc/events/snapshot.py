@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from ioc.config.models import CameraConfig
 from ioc.messages import Severity
-from ioc.types import Detections, Frame, RuleHit
+from ioc.types import ZONE_TRACK, Detections, Frame, RuleHit
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,8 @@ def _highlight(image: Image, pen: _Pen, hit: RuleHit, severity: Severity) -> Non
     color = SEVERITY_COLOR[severity]
     p1, p2 = pen.px(hit.bbox[0], hit.bbox[1]), pen.px(hit.bbox[2], hit.bbox[3])
     cv2.rectangle(image, p1, p2, color, pen.thick, cv2.LINE_AA)
-    text = f"{hit.rule_id}: {hit.object_class} #{hit.track_id}"
+    who = hit.object_class if hit.track_id == ZONE_TRACK else f"{hit.object_class} #{hit.track_id}"
+    text = f"{hit.rule_id}: {who}"
     if hit.direction is not None:
         text += f" {hit.direction}"
     if hit.value is not None:

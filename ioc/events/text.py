@@ -1,9 +1,15 @@
-"""Alert messages in Vietnamese and English, one template per rule type and direction."""
+"""Alert messages in Vietnamese and English: each rule family's text (``registry``) about a hit.
+
+The family gets the object's class in both languages and the display name of its zone or line;
+a hit of a type this build does not know gets a generic text naming its rule.
+"""
 
 from __future__ import annotations
 
 from ioc.config.models import CameraConfig
 from ioc.messages import AlertState, LocalizedText
+from ioc.rules.family import Subject
+from ioc.rules.registry import family_named
 from ioc.types import RuleHit
 
 CLASS_VI: dict[str, str] = {
@@ -19,10 +25,6 @@ CLASS_VI: dict[str, str] = {
     "handbag": "túi xách",
     "suitcase": "va li",
 }
-
-DIRECTION_VI = {"in": "chiều vào", "out": "chiều ra"}
-DIRECTION_EN = {"in": "inbound", "out": "outbound"}
-
 
 def class_vi(name: str) -> str:
     """Vietnamese name of a COCO class; the English name where the table has none."""
@@ -42,21 +44,14 @@ def _place(camera: CameraConfig, hit: RuleHit) -> str:
 
 def describe(camera: CameraConfig, hit: RuleHit, state: AlertState) -> LocalizedText:
     """The human message for one alert message about ``hit``."""
-    cls_en, cls_v, cam, place = hit.object_class, class_vi(hit.object_class), camera.id, _place(camera, hit)
-    if hit.rule_type == "intrusion":
-        vi = f"Xâm nhập khu vực cấm: {cls_v} tại {place} ({cam})"
-        en = f"Intrusion into {place}: {cls_en} ({cam})"
-    elif hit.rule_type == "loitering":
-        seconds = int(hit.value or 0.0)
-        vi = f"Lảng vảng quá lâu ({seconds} giây): {cls_v} tại {place} ({cam})"
-        en = f"Loitering ({seconds} s): {cls_en} in {place} ({cam})"
-    elif hit.rule_type == "line_crossing":
-        d = hit.direction or "in"
-        vi = f"Vượt vạch {place} theo {DIRECTION_VI.get(d, d)}: {cls_v} ({cam})"
-        en = f"Crossed line {place} {DIRECTION_EN.get(d, d)}: {cls_en} ({cam})"
+    subject = Subject(hit.object_class, class_vi(hit.object_class), _place(camera, hit), camera.id)
+    family = family_named(hit.rule_type)
+    if family is not None:
+        text = family.text(hit, subject)
+        vi, en = text.vi, text.en
     else:
-        vi = f"Cảnh báo {hit.rule_id}: {cls_v} ({cam})"
-        en = f"Alert {hit.rule_id}: {cls_en} ({cam})"
+        vi = f"Cảnh báo {hit.rule_id}: {subject.object_vi} ({camera.id})"
+        en = f"Alert {hit.rule_id}: {subject.object_en} ({camera.id})"
     if state is AlertState.END:
         return LocalizedText(vi=f"Đã kết thúc — {vi}", en=f"Ended — {en}")
     return LocalizedText(vi=vi, en=en)

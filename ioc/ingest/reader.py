@@ -21,10 +21,12 @@ from ioc import metrics
 from ioc.config.models import CameraConfig
 from ioc.ingest.backoff import Backoff
 from ioc.ingest.picture import AvPicture
+from ioc.ingest.reasons import Reason
 from ioc.ingest.slot import LatestFrameSlot
 from ioc.ingest.sources import SourceError, SourceKind, read_video_frames, redact_source, source_kind
 from ioc.ingest.state import StreamStateMachine
 from ioc.messages import CameraState, CameraStatus
+from ioc.messages import ReasonCode as R
 from ioc.types import Frame
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ class _Attempt:
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     state: CameraState
-    reason: str
+    reason: Reason
     final: bool = False  # end of a file that does not loop: the reader is done
 
 
@@ -132,7 +134,7 @@ class CameraReader(threading.Thread):
         return CameraStatus(
             camera_id=self.camera.id,
             state=change.state,
-            reason=change.reason,
+            **change.reason.status_fields(),
             changed_at=change.changed_at,
             fps=fps,
             last_frame_age_s=age,
@@ -169,7 +171,7 @@ class CameraReader(threading.Thread):
             number += 1
             with self._lock:
                 self._reconnects += 1
-                self._machine.transition(CameraState.CONNECTING, f"reconnecting (attempt {number})")
+                self._machine.transition(CameraState.CONNECTING, Reason.of(R.RECONNECTING, n=number))
             self._m_reconnects.inc()
             self._emit()
         self._shutdown()
@@ -186,7 +188,7 @@ class CameraReader(threading.Thread):
                 attempt = self._attempt
             if attempt is not None:
                 attempt.cancel.set()
-            return _Outcome(CameraState.ERROR, f"reader failed: {type(exc).__name__}: {exc}")
+            return _Outcome(CameraState.ERROR, Reason.of(R.FAILED, detail=f"{type(exc).__name__}: {exc}"))
 
     def _launch(self, number: int) -> _Attempt:
         attempt = _Attempt(number)
@@ -212,8 +214,8 @@ class CameraReader(threading.Thread):
             silent = time.monotonic() - (last if last is not None else attempt.started_at)
             if silent > limit:
                 attempt.cancel.set()
-                what = "no frame" if frames else "no first frame"
-                return _Outcome(CameraState.STALLED, f"{what} for {silent:.1f} s")
+                code = R.NO_FRAME if frames else R.NO_FIRST_FRAME
+                return _Outcome(CameraState.STALLED, Reason.of(code, n=silent))
         attempt.cancel.set()
         return None
 
@@ -222,12 +224,12 @@ class CameraReader(threading.Thread):
         if err is not None:
             return _Outcome(CameraState.ERROR if err.fatal else CameraState.OFFLINE, err.reason)
         if self._kind is SourceKind.FILE:
-            return _Outcome(CameraState.OFFLINE, "end of file", final=not self.camera.loop)
-        return _Outcome(CameraState.OFFLINE, "stream ended")
+            return _Outcome(CameraState.OFFLINE, Reason.of(R.EOF), final=not self.camera.loop)
+        return _Outcome(CameraState.OFFLINE, Reason.of(R.ENDED))
 
     def _go_online(self) -> None:
         with self._lock:
-            self._machine.transition(CameraState.ONLINE, "receiving frames")
+            self._machine.transition(CameraState.ONLINE, Reason.of(R.RECEIVING))
             self._online_since = time.monotonic()
         self._m_up.set(1)
         self._emit()
@@ -254,7 +256,7 @@ class CameraReader(threading.Thread):
             attempt = self._attempt
             changed = self._machine.state is not CameraState.OFFLINE
             if changed:
-                self._machine.transition(CameraState.OFFLINE, "stopped")
+                self._machine.transition(CameraState.OFFLINE, Reason.of(R.STOPPED))
         if attempt is not None:
             attempt.cancel.set()
         self._m_up.set(0)
@@ -294,7 +296,8 @@ class CameraReader(threading.Thread):
             attempt.error = exc
         except Exception as exc:  # a decoder bug must not kill the camera for good
             logger.exception("camera %s: unexpected source failure", self.camera.id)
-            attempt.error = SourceError(self.camera.source, f"{type(exc).__name__}: {exc}")
+            detail = f"{type(exc).__name__}: {exc}"
+            attempt.error = SourceError(self.camera.source, Reason.of(R.OTHER, detail=detail))
         finally:
             attempt.done.set()
 

@@ -32,6 +32,8 @@ from av.container import InputContainer
 from av.video.frame import VideoFrame
 
 from ioc.ingest.picture import AvPicture
+from ioc.ingest.reasons import Reason
+from ioc.messages import ReasonCode as R
 from ioc.redact import redact_text, redact_url
 from ioc.types import Frame
 
@@ -58,10 +60,11 @@ class SourceError(Exception):
     camera statuses to every role) may quote it: both have credentials hidden (:mod:`ioc.redact`).
     """
 
-    def __init__(self, source: str, reason: str, *, fatal: bool = False) -> None:
-        self.reason = redact_text(reason)
-        super().__init__(f"{redact_source(source)}: {self.reason}")
+    def __init__(self, source: str, reason: Reason, *, fatal: bool = False) -> None:
+        reason = reason.redacted(redact_text)
+        super().__init__(f"{redact_source(source)}: {reason.text}")
         self.source = source
+        self.reason = reason
         self.fatal = fatal
 
 
@@ -121,25 +124,26 @@ def _classify(source: str, kind: SourceKind, exc: BaseException, timeout_s: floa
     if isinstance(exc, SourceError):
         return exc
     if isinstance(exc, av.error.ExitError | TimeoutError):
-        return SourceError(source, f"no data for {timeout_s:.1f} s (timed out)")
+        return SourceError(source, Reason.of(R.NO_DATA, n=timeout_s))
     if isinstance(exc, ConnectionRefusedError):
-        return SourceError(source, "connection refused")
+        return SourceError(source, Reason.of(R.REFUSED))
     if isinstance(exc, FileNotFoundError) and is_file:
-        return SourceError(source, "file not found", fatal=True)
+        return SourceError(source, Reason.of(R.NOT_FOUND), fatal=True)
     if isinstance(exc, PermissionError) and is_file:
-        return SourceError(source, "permission denied", fatal=True)
+        return SourceError(source, Reason.of(R.DENIED), fatal=True)
     if isinstance(exc, IsADirectoryError) and is_file:
-        return SourceError(source, "is a directory, expected a video file", fatal=True)
+        return SourceError(source, Reason.of(R.IS_DIR), fatal=True)
     if isinstance(exc, av.error.InvalidDataError):
         if is_file:
-            return SourceError(source, "not a readable video (invalid data)", fatal=True)
-        return SourceError(source, "invalid data (no answer in time, or not a video stream)")
+            return SourceError(source, Reason.of(R.UNREADABLE), fatal=True)
+        return SourceError(source, Reason.of(R.INVALID))
     if isinstance(exc, av.error.FFmpegError):
         reason = exc.strerror or str(exc)
-        return SourceError(source, str(reason).lower(), fatal=False)
+        return SourceError(source, Reason.of(R.OTHER, detail=str(reason).lower()), fatal=False)
     if isinstance(exc, OSError):
-        return SourceError(source, (exc.strerror or str(exc)).lower(), fatal=is_file)
-    return SourceError(source, f"{type(exc).__name__}: {exc}")
+        detail = (exc.strerror or str(exc)).lower()
+        return SourceError(source, Reason.of(R.OTHER, detail=detail), fatal=is_file)
+    return SourceError(source, Reason.of(R.OTHER, detail=f"{type(exc).__name__}: {exc}"))
 
 
 def open_container(
@@ -149,7 +153,7 @@ def open_container(
     kind = source_kind(source)
     target = str(file_path(source)) if kind is SourceKind.FILE else source
     if kind is SourceKind.FILE and not Path(target).is_file():
-        reason = "is a directory, expected a video file" if Path(target).is_dir() else "file not found"
+        reason = Reason.of(R.IS_DIR if Path(target).is_dir() else R.NOT_FOUND)
         raise SourceError(source, reason, fatal=True)
     started = time.monotonic()
     try:
@@ -162,11 +166,11 @@ def open_container(
     except Exception as exc:
         timed_out = time.monotonic() - started >= open_timeout_s * 0.95
         if timed_out and kind is not SourceKind.FILE and isinstance(exc, av.error.FFmpegError):
-            raise SourceError(source, f"no answer within {open_timeout_s:.1f} s (timed out)") from exc
+            raise SourceError(source, Reason.of(R.NO_ANSWER, n=open_timeout_s)) from exc
         raise _classify(source, kind, exc, open_timeout_s) from exc
     if not container.streams.video:
         container.close()
-        raise SourceError(source, "has no video stream", fatal=True)
+        raise SourceError(source, Reason.of(R.NO_VIDEO), fatal=True)
     return container
 
 
@@ -245,7 +249,7 @@ def _file_frames(
             offset_s = end_s
             yield frame
         if not produced and not cancel.is_set():
-            raise SourceError(source, "contains no decodable video frames", fatal=True)
+            raise SourceError(source, Reason.of(R.NO_DECODABLE), fatal=True)
         if not loop:
             return
         logger.debug("%s: end of file, looping", redact_source(source))

@@ -17,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ioc.messages import CameraState
+from ioc.ingest.reasons import Reason
+from ioc.messages import CameraState, ReasonCode
+
+STARTING = Reason.of(ReasonCode.STARTING)
 
 ALLOWED: dict[CameraState, frozenset[CameraState]] = {
     CameraState.CONNECTING: frozenset(
@@ -37,14 +40,14 @@ class IllegalTransition(RuntimeError):
 @dataclass(frozen=True, slots=True)
 class StateChange:
     state: CameraState
-    reason: str
+    reason: Reason
     changed_at: datetime
 
 
 class StreamStateMachine:
     """Current state of one camera stream. Not thread-safe: one owner (the reader thread)."""
 
-    def __init__(self, camera_id: str, reason: str = "starting") -> None:
+    def __init__(self, camera_id: str, reason: Reason = STARTING) -> None:
         self._camera_id = camera_id
         self._current = StateChange(CameraState.CONNECTING, reason, datetime.now(UTC))
 
@@ -59,14 +62,14 @@ class StreamStateMachine:
     def can_go(self, new: CameraState) -> bool:
         return new in ALLOWED[self._current.state]
 
-    def transition(self, new: CameraState, reason: str) -> StateChange:
+    def transition(self, new: CameraState, reason: Reason) -> StateChange:
         """Move to ``new``; raises ``IllegalTransition`` naming the camera, both states and why."""
         old = self._current.state
         if not self.can_go(new):
             allowed = ", ".join(sorted(s.value for s in ALLOWED[old]))
             raise IllegalTransition(
                 f"camera {self._camera_id!r}: illegal transition {old.value} → {new.value} "
-                f"(reason {reason!r}); from {old.value} only {allowed} are allowed"
+                f"(reason {reason.text!r}); from {old.value} only {allowed} are allowed"
             )
         self._current = StateChange(new, reason, datetime.now(UTC))
         return self._current

@@ -22,7 +22,7 @@ import numpy.typing as npt
 from ioc import metrics
 from ioc.config.models import CameraConfig
 from ioc.detect.base import Detector
-from ioc.detect.regions import Region, crop, merge, plan_regions, to_frame
+from ioc.detect.regions import Region, crop, merge, plan_regions, to_frame, whole
 from ioc.pipeline.planner import Plan
 from ioc.types import Detections
 
@@ -47,7 +47,7 @@ class _Job:
         if self.regions is None:
             return results[0]
         h, w = self.image.shape[:2]
-        mapped = [to_frame(d, r, w, h) for d, r in zip(results, self.regions, strict=True)]
+        mapped = [to_frame(whole(d, r, w, h), r, w, h) for d, r in zip(results, self.regions, strict=True)]
         return merge(Detections.concat(mapped), iou=self.camera.detect.iou)
 
 

@@ -1,6 +1,6 @@
 """Scripted street footage with exact ground truth, for the demo and the scenario tests.
 
-Real people, cut out of the photos bundled with Ultralytics (boxes found by the real model),
+Real people and a real bus, cut out of the photos bundled with Ultralytics (boxes found by the real model),
 walk along scripted paths over a real street background: the temporal median of OpenCV's
 ``vtest.avi`` (Debian ``opencv-doc``), which removes its walking pedestrians, or a blurred
 street photo when that file is not installed. Because every position is scripted, tests know

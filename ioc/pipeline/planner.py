@@ -42,6 +42,11 @@ HOLD_SECONDS = 1.0
 (or twice per ``alerts.end_after_seconds`` if that is shorter), without running the detector."""
 
 
+FULL_FRAME_MIN_PIXELS = 64.0
+"""A whole-frame pass vouches for a stationary object's absence only when the object would be at
+least this many pixels (longer side) in the model's input; smaller ones wait for a crop."""
+
+
 class Reason(enum.StrEnum):
     """Why a frame goes to the detector (or, for ``HOLD``, to the worker without it)."""
 
@@ -107,6 +112,7 @@ class Plan:
     reason: Reason
     regions: tuple[Region, ...] | None  # None: whole frame; (): no detector (hold)
     thumbnail: GreyImage
+    motion: tuple[tuple[float, ...], ...] = ()  # pixel boxes where the picture changed
 
     @property
     def runs_detector(self) -> bool:
@@ -114,10 +120,12 @@ class Plan:
 
     @property
     def coverage(self) -> Coverage:
-        if self.regions is None:
-            return Coverage.full()
         w, h = self.frame.width, self.frame.height
-        return Coverage(tuple(r.normalised(w, h) for r in self.regions))
+        moved = tuple((b[0] / w, b[1] / h, b[2] / w, b[3] / h) for b in self.motion)
+        if self.regions is None:
+            scale = min(1.0, self.camera.detect.imgsz / max(w, h, 1))
+            return Coverage(None, scale, w, h, FULL_FRAME_MIN_PIXELS, moved)
+        return Coverage(tuple(r.normalised(w, h) for r in self.regions), moved=moved)
 
 
 def _pixels(xyxy: tuple[float, float, float, float], width: int, height: int) -> tuple[float, ...]:
@@ -163,12 +171,13 @@ class DetectionPlanner:
         if reason is None:
             return self._hold(frame, thumb, live)
         if not detect.regions:
-            return Plan(self._camera, frame, reason, None, thumb)
+            return Plan(self._camera, frame, reason, None, thumb, tuple(motion))
         boxes = [*motion, *(_pixels(h.xyxy, frame.width, frame.height) for h in (*moving, *due))]
         regions = plan_regions(
             boxes, frame.width, frame.height, min_side=detect.imgsz, max_regions=detect.max_regions
         )
-        return Plan(self._camera, frame, reason, None if regions is None else tuple(regions), thumb)
+        chosen = None if regions is None else tuple(regions)
+        return Plan(self._camera, frame, reason, chosen, thumb, tuple(motion))
 
     def done(self, plan: Plan) -> None:
         """Record that ``plan`` was carried out (detector run, frame handed to the worker)."""

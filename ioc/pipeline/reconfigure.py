@@ -17,6 +17,7 @@ other camera is touched. Given the old and new ``CameraConfig`` of the camera
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from ioc.config.models import CameraConfig
 from ioc.events.lifecycle import AlertLifecycle
@@ -44,11 +45,13 @@ def rebuild(
     lifecycle: AlertLifecycle,
     flows: FlowCounter,
     last_frame: Frame | None,
+    tz: tzinfo = UTC,
 ) -> Rebuilt:
-    """Switch ``lifecycle`` and ``flows`` to ``new`` (in place) and return the new tracker and rules."""
+    """Switch ``lifecycle`` and ``flows`` to ``new`` (in place) and return the new tracker and rules
+    (whose schedules read ``tz``, the site's time zone)."""
     diff = diff_camera(old, new)
     kept = frozenset() if diff.tracker else diff.rules_kept  # new track ids mean nothing to old state
-    engine = RuleEngine(new)
+    engine = RuleEngine(new, tz)
     engine.keep(rules, kept)
     ended = lifecycle.reconfigure(new, kept, last_frame)
     reported = flows.reconfigure(new)

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
 
@@ -49,13 +49,15 @@ def replay(
     snapshots: SnapshotWriter | None = None,
     start_time: float = 0.0,
     on_frame: Callable[[Frame], object] | None = None,
+    tz: tzinfo | None = None,
     on_flow: Callable[[FlowCount], object] | None = None,
 ) -> Iterator[Alert]:
     """Alerts produced by ``camera``'s rules on every frame of ``source``, in order.
 
     ``frame_rate`` is the file's frame rate (the tracker's time base); ``start_time`` is the Unix
-    time of the first frame. ``on_flow`` gets each flow interval as it closes. Raises
-    ``ioc.ingest.sources.SourceError`` if the file cannot be read.
+    time of the first frame; ``tz`` the site's time zone (default: the snapshot writer's).
+    ``on_flow`` gets each flow interval as it closes. Raises ``ioc.ingest.sources.SourceError``
+    if the file cannot be read.
     """
 
     def publish(message: Alert | FlowCount) -> None:
@@ -68,6 +70,7 @@ def replay(
         snapshots=snapshots,
         frame_rate=min(frame_rate, camera.detect.fps),
         stamp_source_time=True,
+        tz=tz,
     )
     planner = DetectionPlanner(camera)
     offer = _Pacer(camera.detect.fps)
@@ -201,6 +204,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         snapshots=job.snapshots,
         start_time=job.start_time,
         on_frame=on_frame,
+        tz=job.tz,
         on_flow=summary.flows.append,
     )
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ class ReplayJob:
     flows_out: Path | None
     snapshots: SnapshotWriter | None
     detector: Detector
+    tz: tzinfo  # the site's time zone (rule schedules, clocks)
 
 
 def prepare(args: argparse.Namespace) -> ReplayJob:
@@ -43,7 +45,9 @@ def prepare(args: argparse.Namespace) -> ReplayJob:
     tz = ZoneInfo(config.site.timezone)
     snapshots = None if args.no_snapshots else SnapshotWriter(settings.snapshots_dir, tz)
     detector = load_detector_for(camera, settings)
-    return ReplayJob(camera, args.source, info, start_time, events_out, flows_out, snapshots, detector)
+    return ReplayJob(
+        camera, args.source, info, start_time, events_out, flows_out, snapshots, detector, tz
+    )
 
 
 def settings_for(args: argparse.Namespace) -> Settings:

@@ -33,8 +33,9 @@ from ioc.detect.base import Detector
 from ioc.detect.batch_policy import detector_device, plan_batch
 from ioc.events.snapshot import SnapshotWriter
 from ioc.ingest.reader import CameraReader
+from ioc.ingest.reasons import Reason
 from ioc.ingest.slot import LatestFrameSlot
-from ioc.messages import CameraState, CameraStatus
+from ioc.messages import CameraState, CameraStatus, ReasonCode
 from ioc.pipeline.config_diff import Change, ConfigDiff, diff_configs
 from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop
 from ioc.pipeline.worker import CameraWorker
@@ -377,7 +378,8 @@ def _loop_group(key: _DetectorKey) -> str:
 def _initial_status(camera: CameraConfig) -> CameraStatus:
     now = datetime.now(UTC)
     if not camera.enabled:
-        return CameraStatus(camera_id=camera.id, state=CameraState.OFFLINE, reason="disabled", changed_at=now)
+        disabled = Reason.of(ReasonCode.DISABLED).status_fields()
+        return CameraStatus(camera_id=camera.id, state=CameraState.OFFLINE, changed_at=now, **disabled)
     return CameraStatus(camera_id=camera.id, state=CameraState.CONNECTING, changed_at=now)
 
 

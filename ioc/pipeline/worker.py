@@ -25,6 +25,7 @@ from ioc.events.lifecycle import AlertLifecycle
 from ioc.events.snapshot import SnapshotWriter, annotate
 from ioc.messages import Alert, AlertState, FlowCount
 from ioc.pipeline.flows import FlowCounter
+from ioc.rules.base import without_masked
 from ioc.rules.engine import RuleEngine
 from ioc.track.tracker import Tracker
 from ioc.types import Coverage, Detections, Frame, TrackHint
@@ -63,12 +64,13 @@ class _Tile:
 
 
 def camera_filter(camera: CameraConfig, dets: Detections) -> Detections:
-    """Keep this camera's classes at or above its confidence (the detector output is shared)."""
+    """Keep this camera's classes at or above its confidence (the detector output is shared), minus
+    detections whose anchor is inside one of the camera's ``masks`` (never tracked, never drawn)."""
     if len(dets) == 0:
         return dets
     classes = np.asarray(camera.detect.classes, dtype=object)
     mask = np.isin(dets.class_name, classes) & (dets.confidence >= camera.detect.confidence)
-    return dets[mask]
+    return without_masked(dets[mask], camera.masks)
 
 
 class CameraWorker:
@@ -125,20 +127,25 @@ class CameraWorker:
         snapshots: SnapshotWriter | None,
         frame_rate: float | None = None,
         stamp_source_time: bool = False,
+        tz: tzinfo | None = None,
     ) -> CameraWorker:
         """A worker with a fresh tracker, rule engine and lifecycle built from ``camera``.
 
-        ``frame_rate`` is the rate frames will arrive at (default: the camera's ``detect.fps``).
+        ``frame_rate`` is the rate frames will arrive at (default: the camera's ``detect.fps``);
+        ``tz`` the site's time zone for rule schedules and the tile clock (default: the snapshot
+        writer's, else UTC).
         """
         rate = frame_rate if frame_rate is not None else camera.detect.fps
+        if tz is None:
+            tz = snapshots.tz if snapshots is not None else UTC
         return cls(
             camera,
             tracker=Tracker(camera.track, rate, camera.detect.stationary_seconds),
-            rules=RuleEngine(camera),
+            rules=RuleEngine(camera, tz),
             lifecycle=AlertLifecycle(camera, snapshots),
             publish=publish,
             stamp_source_time=stamp_source_time,
-            tz=snapshots.tz if snapshots is not None else UTC,
+            tz=tz,
         )
 
     @property
@@ -177,7 +184,7 @@ class CameraWorker:
             tracked = self._tracker.update(mine, frame, coverage)
         self._track_metrics(continued)
         with metrics.STAGE_SECONDS.labels(stage="rules").time():
-            hits = self._rules.evaluate(tracked, frame.timestamp)
+            hits = self._rules.evaluate(tracked, frame.timestamp, frame.wall_time)
         with metrics.STAGE_SECONDS.labels(stage="events").time():
             alerts = self._lifecycle.step(hits, frame, tracked)
         self._emit_flows(self._flows.step(hits, frame), frame)
@@ -262,7 +269,8 @@ class CameraWorker:
         latest = self._latest.frame if self._latest is not None else None
         try:
             parts = rebuild(
-                self._camera, camera, self._tracker, self._rules, self._lifecycle, self._flows, latest
+                self._camera, camera, self._tracker, self._rules, self._lifecycle, self._flows, latest,
+                tz=self._tz,
             )
         except Exception:
             logger.exception("camera %s: applying the new config failed; the old one stays", self.camera_id)

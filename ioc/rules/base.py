@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ioc.config.models import CameraConfig, RuleBase
+from ioc.config.rule_base import RuleBase
+from ioc.geometry import points_in_polygon
 from ioc.types import Detections, HitKind, RuleHit
+
+if TYPE_CHECKING:
+    from ioc.config.models import CameraConfig, Zone
 
 PRUNE_MARGIN_SECONDS = 1.0
 """Per-track state is dropped once a track has been unseen for ``lost_track_seconds`` + this."""
@@ -49,6 +53,23 @@ def eligible(dets: Detections, camera: CameraConfig, rule: RuleBase) -> Detectio
     return dets[mask]
 
 
+def inside_zone(zone: Zone | None, dets: Detections) -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
+    """Which detections have their anchor inside ``zone`` (all of them when ``zone`` is None)."""
+    if zone is None:
+        return np.ones(len(dets), dtype=bool)
+    return points_in_polygon(zone.polygon, dets.anchor)
+
+
+def without_masked(dets: Detections, masks: tuple[Zone, ...]) -> Detections:
+    """``dets`` minus the detections whose anchor falls inside any of ``masks``."""
+    if len(dets) == 0 or not masks:
+        return dets
+    masked = np.zeros(len(dets), dtype=bool)
+    for mask in masks:
+        masked |= points_in_polygon(mask.polygon, dets.anchor)
+    return dets[~masked]
+
+
 @dataclass(frozen=True, slots=True)
 class TrackRow:
     """One eligible detection, unpacked for per-track rule logic."""
@@ -75,9 +96,15 @@ def rows(dets: Detections) -> Iterator[TrackRow]:
 
 
 def state_hit(
-    rule_id: str, rule_type: str, row: TrackRow, timestamp: float, zone_id: str, seconds: float
+    rule_id: str,
+    rule_type: str,
+    row: TrackRow,
+    timestamp: float,
+    zone_id: str | None,
+    value: float,
+    unit: str = "s",
 ) -> RuleHit:
-    """A STATE hit for a zone rule; ``value`` is seconds inside."""
+    """A STATE hit about one track; ``value`` in ``unit`` (seconds by default)."""
     return RuleHit(
         rule_id=rule_id,
         rule_type=rule_type,
@@ -88,6 +115,6 @@ def state_hit(
         bbox=row.bbox,
         timestamp=timestamp,
         zone_id=zone_id,
-        value=round(seconds, 3),
-        value_unit="s",
+        value=round(value, 3),
+        value_unit=unit,
     )

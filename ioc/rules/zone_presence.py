@@ -11,11 +11,15 @@ more starts the presence again from the next sighting. Presence seconds are
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from ioc.config.models import CameraConfig, IntrusionRule, LoiteringRule, Zone
+from ioc.config.rule_base import ZoneRuleBase
 from ioc.geometry import points_in_polygon
 from ioc.rules.base import PRUNE_MARGIN_SECONDS, TIME_EPSILON, TrackRow, eligible, rows, state_hit
 from ioc.types import Detections, RuleHit
+
+if TYPE_CHECKING:
+    from ioc.config.models import CameraConfig, Zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +80,11 @@ class ZoneTimeRule:
     different thresholds and names."""
 
     def __init__(
-        self, camera: CameraConfig, rule: IntrusionRule | LoiteringRule, threshold_seconds: float
+        self, camera: CameraConfig, rule: ZoneRuleBase, rule_type: str, threshold_seconds: float
     ) -> None:
         self._camera = camera
         self._rule = rule
+        self._type = rule_type
         self._threshold = threshold_seconds
         self._presence = ZonePresence(camera.zone(rule.zone), camera.track.lost_track_seconds)
 
@@ -91,7 +96,7 @@ class ZoneTimeRule:
         mine = eligible(dets, self._camera, self._rule)
         inside = self._presence.update(mine, list(rows(mine)), timestamp)
         return [
-            state_hit(self._rule.id, self._rule.type, item.row, timestamp, self._rule.zone, item.seconds)
+            state_hit(self._rule.id, self._type, item.row, timestamp, self._rule.zone, item.seconds)
             for item in inside
             if item.seconds + TIME_EPSILON >= self._threshold
         ]

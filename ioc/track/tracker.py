@@ -160,15 +160,16 @@ class Tracker:
     def _held(self, coverage: Coverage, dets: Detections) -> Detections:
         """Stationary objects the detector did not look at closely on this frame, at their last box.
 
-        A stationary object is released (left to the detector) only when a *region* of this frame
-        covered it: a whole frame shrunk to the model input may be too coarse to see a small
-        parked car, so it does not count. One that a detection of its class overlaps is not held
-        either (the detection carries it)."""
+        A stationary object is released (left to the detector) when this frame's coverage vouches
+        for it: a region that held all of it, or a whole frame in which it is large enough (shrunk
+        to the model input, a small parked car may not be seen). One that a detection of its class
+        overlaps by ``HELD_OVERLAP_IOU`` is not held either (the detection carries it); a passer-by
+        overlapping it less does not take its place."""
         keep = [
             s
             for obj, s in self._objects.items()
             if self._stationary.is_stationary(obj)
-            and (coverage.is_full or not coverage.covers(s.xyxy))
+            and not coverage.covers(s.xyxy)
             and not _overlapped(s, dets)
         ]
         if not keep:
@@ -241,7 +242,7 @@ class Tracker:
 
 
 
-HELD_OVERLAP_IOU = 0.3
+HELD_OVERLAP_IOU = 0.5
 """A detection of the same class overlapping a stationary object's last box this much carries it."""
 
 

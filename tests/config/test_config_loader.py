@@ -145,7 +145,12 @@ def test_defaults_error_is_reported_once_for_all_cameras() -> None:
     ("preset", "category", "fps", "classes"),
     [
         ("traffic-intersection", "traffic", 8, ("person", "bicycle", "car", "motorcycle", "bus", "truck")),
-        ("security-perimeter", "security", 5, ("person", "bicycle", "car", "motorcycle", "truck")),
+        (
+            "security-perimeter",
+            "security",
+            5,
+            ("person", "bicycle", "car", "motorcycle", "truck", "backpack", "handbag", "suitcase"),
+        ),
     ],
 )
 def test_shipped_presets_apply(preset: str, category: str, fps: float, classes: tuple[str, ...]) -> None:
@@ -161,6 +166,29 @@ def test_shipped_presets_apply(preset: str, category: str, fps: float, classes: 
 
     camera = config.cameras[0]
     assert (camera.category, camera.detect.fps, camera.detect.classes) == (category, fps, classes)
+    assert camera.rules and all(r.references() == () for r in camera.rules)  # whole-picture rules
+
+
+@pytest.mark.parametrize(
+    ("preset", "types"),
+    [
+        ("traffic-intersection", ["congestion", "stopped_vehicle"]),
+        ("security-perimeter", ["abandoned_object", "crowding"]),
+    ],
+)
+def test_preset_rules_apply_until_a_camera_lists_its_own(preset: str, types: list[str]) -> None:
+    text = f"""
+        cameras:
+          - {{id: c1, source: rtsp://h/1, preset: {preset}}}
+          - id: c2
+            source: rtsp://h/2
+            preset: {preset}
+            zones: [{{id: z, polygon: [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]}}]
+            rules: [{{id: mine, type: intrusion, zone: z}}]
+    """
+    config = parse_config(yaml_text(text), "cameras.yaml")
+    assert sorted(r.model_dump()["type"] for r in config.cameras[0].rules) == types
+    assert [r.id for r in config.cameras[1].rules] == ["mine"]
 
 
 def test_every_shipped_preset_validates() -> None:

@@ -31,6 +31,7 @@ from ioc.bus.memory import MemoryBus
 from ioc.config.models import CameraConfig, IocConfig
 from ioc.events.lifecycle import AlertLifecycle
 from ioc.events.snapshot import SnapshotWriter, annotate
+from ioc.ingest.reasons import Reason
 from ioc.kpi.service import KpiService
 from ioc.messages import Alert, CameraState, CameraStatus, KpiSnapshot, KpiValue, LocalizedText
 from ioc.settings import Settings, load_settings
@@ -176,13 +177,13 @@ class LiveSite:
         return published
 
     def camera_status(
-        self, camera_id: str, state: CameraState, *, reason: str | None = None, fps: float | None = None
+        self, camera_id: str, state: CameraState, *, reason: Reason | None = None, fps: float | None = None
     ) -> None:
         self.bus.publish(
             CameraStatus(
                 camera_id=camera_id,
                 state=state,
-                reason=reason,
+                **(reason.status_fields() if reason is not None else {}),
                 changed_at=datetime.now(UTC),
                 fps=fps,
                 reconnects=3 if reason else 0,

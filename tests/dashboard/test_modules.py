@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
 
+from ioc.ingest.reasons import Reason
+from ioc.messages import CameraState, CameraStatus
+from ioc.messages import ReasonCode as R
 from tests.dashboard.live_site import live_site
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -259,42 +263,37 @@ def test_labels_in_both_languages(modules_page: Page, prefix: str, value: str, v
 @pytest.mark.parametrize(
     ("lang", "reason", "expected"),
     [
-        ("vi", "receiving frames", "đang nhận khung hình"),
-        ("vi", "reconnecting (attempt 3)", "đang kết nối lại (lần 3)"),
-        ("vi", "no frame for 12.5 s", "không có khung hình trong 12.5 giây"),
-        ("vi", "no data for 5.0 s (timed out)", "không có dữ liệu trong 5.0 giây (hết thời gian chờ)"),
-        ("vi", "file not found", "không tìm thấy tệp"),
-        ("vi", "disabled", "đã tắt trong cấu hình"),
-        ("en", "no first frame for 7.0 s", "no first frame for 7.0 s"),
-        ("en", "disabled", "disabled in the config"),
-        ("vi", "RTSP 454 session not found", "RTSP 454 session not found"),  # unknown: as written
+        ("vi", Reason.of(R.RECEIVING), "đang nhận khung hình"),
+        ("vi", Reason.of(R.RECONNECTING, n=3), "đang kết nối lại (lần 3)"),
+        ("vi", Reason.of(R.NO_FRAME, n=12.54), "không có khung hình trong 12.5 giây"),
+        ("vi", Reason.of(R.NO_DATA, n=5.26), "không có dữ liệu trong 5.3 giây (hết thời gian chờ)"),
+        ("vi", Reason.of(R.NOT_FOUND), "không tìm thấy tệp"),
+        ("vi", Reason.of(R.DISABLED), "đã tắt trong cấu hình"),
+        ("en", Reason.of(R.NO_FIRST_FRAME, n=7.0), "no first frame for 7 s"),
+        ("en", Reason.of(R.DISABLED), "disabled in the config"),
+        ("vi", Reason.of(R.OTHER, detail="RTSP 454 session not found"), "RTSP 454 session not found"),
+        ("vi", Reason.of(R.FAILED, detail="RuntimeError: boom"), "lỗi đầu đọc: RuntimeError: boom"),
     ],
 )
 def test_camera_status_reasons_are_translated(
-    modules_page: Page, lang: str, reason: str, expected: str
+    modules_page: Page, lang: str, reason: Reason, expected: str
 ) -> None:
+    status = CameraStatus(
+        camera_id="c", state=CameraState.OFFLINE, changed_at=datetime.now(UTC), **reason.status_fields()
+    ).model_dump(mode="json")
     body = "(m, a) => { const was = m.lang(); m.setLang(a[0]); const out = m.reasonText(a[1]); "
-    got = run(modules_page, "i18n.js", body + "m.setLang(was); return out; }", [lang, reason])
+    got = run(modules_page, "i18n.js", body + "m.setLang(was); return out; }", [lang, status])
     assert got == expected
 
 
-def test_every_reader_reason_the_engine_writes_has_a_translation() -> None:
-    """The reasons in ioc/ingest and the supervisor stay in step with the wall's list."""
-    root = Path(__file__).resolve().parents[2]
-    source = "\n".join(
-        p.read_text(encoding="utf-8")
-        for p in [
-            *sorted((root / "ioc" / "ingest").glob("*.py")),
-            root / "ioc" / "pipeline" / "supervisor.py",
-        ]
-    )
-    i18n = (root / "dashboard" / "js" / "i18n.js").read_text(encoding="utf-8")
-    for fixed in [
-        "receiving frames",
-        "end of file",
-        "stream ended",
-        "connection refused",
-        "has no video stream",
-    ]:
-        assert f'"{fixed}"' in source, f"the engine no longer writes {fixed!r}: update this list"
-        assert f"/^{fixed}$/" in i18n, fixed
+def test_a_code_the_wall_does_not_know_shows_the_english_reason(modules_page: Page) -> None:
+    status = {"reason_code": "newcode", "reason_args": {}, "reason": "something new"}
+    assert run(modules_page, "i18n.js", "(m, a) => m.reasonText(a)", status) == "something new"
+
+
+@pytest.mark.parametrize("code", list(R))
+def test_every_reason_code_has_a_translation_in_both_languages(code: R) -> None:
+    i18n = (Path(__file__).resolve().parents[2] / "dashboard" / "js" / "i18n.js").read_text(encoding="utf-8")
+    vi, en = i18n.split("\n  en: {", 1)
+    assert f'"reason.{code.value}":' in vi
+    assert f'"reason.{code.value}":' in en

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import Page, expect
 
+from ioc.ingest.reasons import Reason
 from ioc.messages import CameraState
+from ioc.messages import ReasonCode as R
 from tests.dashboard.conftest import UHD, login, screenshot
 from tests.dashboard.live_site import LiveSite
 
@@ -32,8 +34,8 @@ def test_operator_sees_acknowledges_and_switches_language(page: Page, site: Live
     for cam, state, reason, fps in [
         ("gate-1", CameraState.ONLINE, None, 5.0),
         ("junction-2", CameraState.ONLINE, None, 4.8),
-        ("square-3", CameraState.STALLED, "no frame for 12 s", None),
-        ("depot-4", CameraState.OFFLINE, "RTSP connection refused", None),
+        ("square-3", CameraState.STALLED, Reason.of(R.NO_FRAME, n=12), None),
+        ("depot-4", CameraState.OFFLINE, Reason.of(R.OTHER, detail="RTSP connection refused"), None),
     ]:
         site.camera_status(cam, state, reason=reason, fps=fps)
     earlier = site.raise_alert("gate-1", "linger", track_id=8, value=42.0, value_unit="s")

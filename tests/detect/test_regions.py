@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ioc.detect.regions import Region, around, merge, plan_regions, to_frame
+from ioc.detect.regions import Region, around, merge, plan_regions, to_frame, whole
 from ioc.types import Detections
 from tests.factories import make_detections
 
@@ -95,3 +95,20 @@ def test_merge_drops_duplicates_across_crops(
     )
     merged = merge(dets, iou=0.5)
     np.testing.assert_array_equal(merged.xyxy, dets.xyxy[kept])
+
+
+@pytest.mark.parametrize(
+    ("box", "region", "kept"),
+    [
+        ((0.3, 0.3, 0.6, 0.7), Region(100, 100, 420, 420), True),  # inside: what the crop is for
+        ((0.0, 0.3, 0.2, 0.7), Region(100, 100, 420, 420), False),  # cut by the crop's left side
+        ((0.5, 0.5, 1.0, 0.9), Region(100, 100, 420, 420), False),  # cut by its right side
+        ((0.0, 0.3, 0.2, 0.7), Region(0, 100, 320, 420), True),  # that side is the frame's: kept
+        ((0.5, 0.5, 0.9, 1.0), Region(100, 256, 420, 576), True),  # bottom of the frame: kept
+    ],
+)
+def test_boxes_cut_by_a_crop_side_inside_the_frame_are_dropped(
+    box: tuple[float, ...], region: Region, kept: bool
+) -> None:
+    dets = make_detections([box], tracker_id=-1)
+    assert len(whole(dets, region, 768, 576)) == (1 if kept else 0)

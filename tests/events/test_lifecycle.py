@@ -294,3 +294,18 @@ def test_message_uses_zone_display_name() -> None:
     camera = make_camera(id="gate-1", zones=[zone], rules=[RULES[0]])
     (alert,) = AlertLifecycle(camera, None).step([make_hit(0.0)], make_frame(0.0), Detections.empty())
     assert alert.message.vi == "Xâm nhập khu vực cấm: người tại Cổng chính (gate-1)"
+
+
+def test_zone_hit_alert_has_no_track_and_a_zone_id(tmp_path: Path) -> None:
+    crowd = {"type": "crowding", "id": "crowd", "zone": "restricted", "min_count": 2}
+    camera = make_camera(id="gate-1", zones=[ZONE], rules=[crowd])
+    writer = SnapshotWriter(tmp_path, UTC)
+    lc = AlertLifecycle(camera, writer)
+    dets = make_detections(anchors=[(0.3, 0.5), (0.4, 0.5)])
+    hits = RuleEngine(camera).evaluate(dets, 0.0)
+    (alert,) = lc.step(hits, make_frame(0.0, camera_id="gate-1"), dets)
+    assert alert.id == "gate-1-crowd-zone-1767225600000"
+    assert (alert.track_id, alert.value, alert.value_unit) == (None, 2.0, "count")
+    assert alert.zone_id == "restricted"
+    assert alert.message.en == "Crowd forming (2 × person) in restricted (gate-1)"
+    assert alert.snapshot_url is not None

@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from ioc import metrics
 from ioc.ingest import CameraReader, LatestFrameSlot
-from ioc.messages import CameraState, CameraStatus
+from ioc.messages import CameraState, CameraStatus, ReasonCode
 from tests.factories import make_camera
 from tests.ingest.helpers import ReaderFactory, Recorder, free_port, ignore_status
 
@@ -51,7 +51,7 @@ def test_file_camera_goes_online_in_real_time(make_reader: ReaderFactory, clip_1
 def test_file_without_loop_ends_offline(make_reader: ReaderFactory, clip_15fps: Path) -> None:
     reader, recorder = make_reader("file-once", str(clip_15fps), loop=False)
     end = recorder.wait_for(CameraState.OFFLINE, timeout=6)
-    assert end.reason == "end of file"
+    assert (end.reason, end.reason_code, end.reason_args) == ("end of file", ReasonCode.EOF, {})
     reader.join(timeout=2)
     assert not reader.is_alive()
     assert recorder.states == [CameraState.CONNECTING, CameraState.ONLINE, CameraState.OFFLINE]
@@ -110,6 +110,7 @@ def test_a_server_that_never_answers_times_out(make_reader: ReaderFactory) -> No
         _, recorder = make_reader("silent-timeout", url, open_timeout_s=0.5, stall_seconds=0.5)
         status = recorder.wait_for(CameraState.OFFLINE, timeout=5)
     assert status.reason == "no answer within 0.5 s (timed out)"
+    assert (status.reason_code, status.reason_args) == (ReasonCode.NO_ANSWER, {"n": 0.5})
 
 
 def test_a_failing_status_callback_does_not_kill_the_reader(clip_15fps: Path) -> None:

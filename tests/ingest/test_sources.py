@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from ioc.ingest import SourceError, SourceKind, iter_file_frames, probe_file, read_video_frames, source_kind
+from ioc.ingest.reasons import Reason
 from ioc.ingest.sources import file_path, redact_source
+from ioc.messages import ReasonCode
 from tests.ingest.clips import clip_image, write_clip
 from tests.ingest.mjpeg_server import MjpegServer
 
@@ -51,9 +53,10 @@ def test_file_path(source: str, path: Path) -> None:
 )
 def test_passwords_never_shown(source: str, shown: str) -> None:
     assert redact_source(source) == shown
-    assert "s3cret" not in str(SourceError(source, "connection refused"))
-    quoted = SourceError(source, f"HTTPError: 401 Unauthorized for {source}")
-    assert "s3cret" not in str(quoted) and "s3cret" not in quoted.reason
+    assert "s3cret" not in str(SourceError(source, Reason.of(ReasonCode.REFUSED)))
+    failed = Reason.of(ReasonCode.FAILED, detail=f"HTTPError: 401 Unauthorized for {source}")
+    quoted = SourceError(source, failed)
+    assert "s3cret" not in str(quoted) and "s3cret" not in quoted.reason.text
 
 
 def test_iter_file_frames_gives_every_frame_at_its_pts(tmp_path: Path) -> None:

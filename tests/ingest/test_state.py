@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ioc.ingest import IllegalTransition, StreamStateMachine
+from ioc.ingest.reasons import Reason
 from ioc.ingest.state import ALLOWED
 from ioc.messages import CameraState as S
+from ioc.messages import ReasonCode
 
 PATHS = {
     S.CONNECTING: [],
@@ -17,10 +19,14 @@ PATHS = {
 }
 
 
+SETUP = Reason.of(ReasonCode.OTHER, detail="setup")
+BECAUSE = Reason.of(ReasonCode.OTHER, detail="because")
+
+
 def _machine_in(state: S) -> StreamStateMachine:
     machine = StreamStateMachine("cam-x")
     for step in PATHS[state]:
-        machine.transition(step, "setup")
+        machine.transition(step, SETUP)
     return machine
 
 
@@ -29,12 +35,12 @@ def test_every_pair_of_states(old: S, new: S) -> None:
     machine = _machine_in(old)
     before = machine.current
     if new in ALLOWED[old]:
-        change = machine.transition(new, "because")
-        assert (change.state, change.reason) == (new, "because")
+        change = machine.transition(new, BECAUSE)
+        assert (change.state, change.reason) == (new, BECAUSE)
         assert change.changed_at >= before.changed_at
     else:
         with pytest.raises(IllegalTransition) as info:
-            machine.transition(new, "because")
+            machine.transition(new, BECAUSE)
         assert f"camera 'cam-x': illegal transition {old.value} → {new.value} (reason 'because')" in str(
             info.value
         )
@@ -43,7 +49,7 @@ def test_every_pair_of_states(old: S, new: S) -> None:
 
 def test_starts_connecting() -> None:
     machine = StreamStateMachine("cam-y")
-    assert (machine.state, machine.current.reason) == (S.CONNECTING, "starting")
+    assert (machine.state, machine.current.reason) == (S.CONNECTING, Reason.of(ReasonCode.STARTING))
 
 
 def test_online_only_through_connecting() -> None:

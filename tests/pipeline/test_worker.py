@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,6 +45,13 @@ def test_camera_filter(names: list[str], confidences: list[float], kept: int) ->
     got = camera_filter(_camera(), dets)
     assert len(got) == kept
     assert set(got.class_name.tolist()) <= {"person", "car"}
+
+
+def test_camera_filter_drops_masked_anchors_before_tracking() -> None:
+    masks = [{"id": "billboard", "polygon": [[0.0, 0.0], [0.3, 0.0], [0.3, 0.3], [0.0, 0.3]]}]
+    dets = make_detections(anchors=[(0.1, 0.2), (0.6, 0.8)], tracker_id=-1)
+    got = camera_filter(_camera(masks=masks), dets)
+    assert got.anchor.tolist() == [pytest.approx([0.6, 0.8])]
 
 
 def _walk(worker: CameraWorker, xs: list[float], dt: float = 0.2) -> list[Alert]:
@@ -221,3 +229,20 @@ def test_a_frame_that_fails_in_the_worker_is_counted_and_the_worker_goes_on() ->
     finally:
         stop.set()
         thread.join(timeout=2.0)
+
+
+@pytest.mark.parametrize(
+    ("local_hour", "fires"),
+    [pytest.param(23, True, id="23h-local-inside"), pytest.param(12, False, id="12h-local-outside")],
+)
+def test_rule_schedules_use_frame_wall_time_in_the_site_zone(local_hour: int, fires: bool) -> None:
+    hcm = ZoneInfo("Asia/Ho_Chi_Minh")
+    rule = {"id": "night", "type": "intrusion", "zone": "yard", "schedule": {"from": "22:00", "to": "05:30"}}
+    camera = make_camera(zones=[ZONE], rules=[rule], detect={"classes": ["person"], "confidence": 0.5})
+    worker = CameraWorker.build(camera, publish=lambda _a: None, snapshots=None, frame_rate=5, tz=hcm)
+    # 23:00 and 12:00 in Ho Chi Minh City are 16:00 and 05:00 UTC: read in UTC, both would flip
+    wall = datetime(2026, 12, 1, local_hour, 0, tzinfo=hcm).timestamp()
+    dets = make_detections(anchors=[(0.8, 0.8)], size=(0.08, 0.3), tracker_id=-1)
+    frames = [make_frame(i * 0.2, wall_time=wall + i * 0.2) for i in range(3)]
+    alerts = [a for frame in frames for a in worker.process(frame, dets)]
+    assert bool(alerts) is fires

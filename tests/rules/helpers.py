@@ -28,3 +28,41 @@ def run_path(
         )
         hits.extend(engine.evaluate(dets, t))
     return hits
+
+
+def moving(
+    t0: float,
+    t1: float,
+    dt: float,
+    start: tuple[float, float],
+    velocity: tuple[float, float],
+    *,
+    missing: Sequence[float] = (),
+) -> list[Step]:
+    """A straight path at constant ``velocity`` (normalised units/s) sampled every ``dt`` seconds
+    from ``t0`` to ``t1`` inclusive; timestamps in ``missing`` are frames the detector missed."""
+    n = round((t1 - t0) / dt)
+    steps: list[Step] = []
+    for i in range(n + 1):
+        t = round(t0 + i * dt, 6)
+        point = (start[0] + velocity[0] * (t - t0), start[1] + velocity[1] * (t - t0))
+        steps.append((t, None if any(abs(t - m) < 1e-9 for m in missing) else point))
+    return steps
+
+
+def still(t0: float, t1: float, dt: float, at: tuple[float, float], jitter: float = 0.0) -> list[Step]:
+    """Standing at ``at`` from ``t0`` to ``t1``; ``jitter`` alternates ±x, ±y like a flickering box."""
+    n = round((t1 - t0) / dt)
+    sign = [(1, 1), (-1, 1), (-1, -1), (1, -1)]
+    return [
+        (round(t0 + i * dt, 6), (at[0] + jitter * sign[i % 4][0], at[1] + jitter * sign[i % 4][1]))
+        for i in range(n + 1)
+    ]
+
+
+def run_frames(engine: RuleEngine, frames: Sequence[tuple[float, Detections]]) -> list[RuleHit]:
+    """Several tracks per frame: ``frames`` of (timestamp, detections)."""
+    hits: list[RuleHit] = []
+    for t, dets in frames:
+        hits.extend(engine.evaluate(dets, t))
+    return hits

@@ -158,3 +158,19 @@ def test_forgotten_track_does_not_count_on_reappearance() -> None:
 def test_hysteresis_band_without_cooldown(anchors: list[Pt], expected: list[str]) -> None:
     hits = run_path(engine(cooldown=0.0), path(*anchors))
     assert [h.direction for h in hits] == expected
+
+
+@pytest.mark.parametrize(
+    ("calibrated", "kmh"),
+    [pytest.param(True, 36.0, id="calibrated-36kmh"), pytest.param(False, None, id="uncalibrated")],
+)
+def test_crossings_carry_ground_speed_when_calibrated(calibrated: bool, kmh: float | None) -> None:
+    # image x maps to 50 m per unit; 0.2 units/s = 10 m/s = 36 km/h, crossing x = 0.5 at 1.5 s
+    square = [[0.2, 0.2], [0.8, 0.2], [0.8, 0.8], [0.2, 0.8]]
+    calibration = {"image_points": square, "world_points": [[0, 0], [30, 0], [30, 30], [0, 30]]}
+    extra = {"calibration": calibration} if calibrated else {}
+    line = {"id": "mid", "points": [[0.5, 0.9], [0.5, 0.1]]}
+    camera = make_camera(lines=[line], rules=[{"type": "line_crossing", "id": "c", "line": "mid"}], **extra)
+    steps = [(round(0.1 * i, 1), (0.2 + 0.02 * i, 0.5)) for i in range(31)]
+    (hit,) = run_path(RuleEngine(camera), steps)
+    assert hit.speed_kmh == (None if kmh is None else pytest.approx(kmh, abs=0.1))
