@@ -163,6 +163,11 @@ class Outbox:
         """Send what is queued (spooling what cannot go), then stop; the spool stays on disk."""
         self._stop.set()
         self._thread.join(timeout=drain_seconds + self._retry)
+        if self._thread.is_alive():  # stuck in a send: every spooled line is on disk already
+            logger.warning(
+                "outbox still sending after %.0f s; %d messages stay spooled", drain_seconds, self.spooled
+            )
+            return
         self._spool.close()
 
     def _run(self) -> None:
