@@ -19,7 +19,7 @@ from pydantic import ValidationError
 COMMANDS: dict[str, str] = {
     "check": "ioc.config.check:check_command",
     "replay": "ioc.pipeline.replay:replay_command",
-    "serve": "ioc.api.serve:serve_command",
+    "serve": "ioc.app.serve:serve_command",
     "worker": "ioc.app.worker:worker_command",
     "users": "ioc.api.users_cli:users_command",
     "token": "ioc.api.users_cli:token_command",
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except ValidationError as exc:  # settings from IOC_* variables or flags
-        from ioc.api.settings_check import settings_error_lines
+        from ioc.app.settings_check import settings_error_lines
 
         for line in settings_error_lines(exc):
             print(f"ioc {args.command}: {line}", file=sys.stderr)

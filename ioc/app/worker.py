@@ -22,7 +22,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ioc.api.settings_check import SettingsError, checked_settings
+from ioc.app.settings_check import SettingsError, checked_settings
 from ioc.bus.redis_bus import RedisBus, connect
 from ioc.cluster.leases import CameraLeases
 from ioc.cluster.node import CameraRunner, DetectorFactory, SharedDetectors, WorkerNode
