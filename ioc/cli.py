@@ -19,7 +19,8 @@ from pydantic import ValidationError
 COMMANDS: dict[str, str] = {
     "check": "ioc.config.check:check_command",
     "replay": "ioc.pipeline.replay:replay_command",
-    "serve": "ioc.api.serve:serve_command",
+    "serve": "ioc.app.serve:serve_command",
+    "worker": "ioc.app.worker:worker_command",
     "users": "ioc.api.users_cli:users_command",
     "token": "ioc.api.users_cli:token_command",
     "models": "ioc.detect.models_cli:models_command",
@@ -74,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate: serve HTTPS (IOC_TLS_CERT)")
     s.add_argument("--tls-key", type=Path, default=None, help="PEM private key (IOC_TLS_KEY)")
 
+    w = sub.add_parser("worker", help="cluster camera worker: leases cameras, publishes to IOC_REDIS_URL")
+    w.add_argument("--config", type=Path, default=None, help="cameras.yaml (default: IOC_CONFIG_PATH)")
+    w.add_argument("--node", default=None, help="worker name (default: IOC_NODE_NAME, else host name)")
+    w.add_argument("--port", type=int, default=None, help="health/metrics port (IOC_WORKER_PORT)")
+    w.add_argument("--data-dir", type=Path, default=None, help="snapshots, spool (default: IOC_DATA_DIR)")
+
     u = sub.add_parser("users", help="manage users")
     u.add_argument("action", choices=["add", "list", "passwd", "remove"])
     u.add_argument("username", nargs="?")
@@ -123,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except ValidationError as exc:  # settings from IOC_* variables or flags
-        from ioc.api.settings_check import settings_error_lines
+        from ioc.app.settings_check import settings_error_lines
 
         for line in settings_error_lines(exc):
             print(f"ioc {args.command}: {line}", file=sys.stderr)

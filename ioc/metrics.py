@@ -93,3 +93,18 @@ LOGIN_THROTTLED = Counter(
     "Login attempts refused (slow-down or lock) without checking the password",
     ["scope"],
 )
+SPOOL_MESSAGES = Gauge("ioc_spool_messages", "Worker messages waiting on local disk for Redis")
+SPOOLED = Counter("ioc_spooled_total", "Worker messages written to the local spool (Redis unreachable)")
+SPOOL_DROPPED = Counter(
+    "ioc_spool_dropped_total", "Worker messages dropped: the spool was full, or the message could not be sent"
+)
+LEASES_HELD = Gauge("ioc_leases_held", "Camera leases this worker holds")
+LEASE_EVENTS = Counter(
+    "ioc_lease_events_total", "Camera lease changes on this worker (acquired, lost, released)", ["event"]
+)
+FENCED = Counter(
+    "ioc_fenced_messages_total", "Messages an API node dropped for a stale fencing token", ["camera"]
+)
+BUS_RECLAIMED = Counter(
+    "ioc_bus_reclaimed_total", "Stream entries an API node reclaimed from a dead consumer (XAUTOCLAIM)"
+)

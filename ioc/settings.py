@@ -25,7 +25,14 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535, description="API port")
     redis_url: str | None = Field(None, description="redis://… to fan out through Redis Streams")
     node_name: str | None = Field(
-        None, description="This API node's Redis consumer group (default: the host name)"
+        None, description="This node's name: API consumer group / worker lease owner (default: host name)"
+    )
+    lease_seconds: float = Field(
+        10.0, ge=1.0, le=300.0, description="ioc worker: camera lease; a dead worker's cameras move within it"
+    )
+    worker_port: int = Field(9100, ge=1, le=65535, description="ioc worker: /healthz and /metrics port")
+    spool_max_messages: int = Field(
+        100_000, ge=1, description="ioc worker: messages kept on disk while Redis is unreachable"
     )
     database_url: str | None = Field(None, description="postgresql://… ; default SQLite under data_dir")
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")

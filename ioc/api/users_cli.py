@@ -23,7 +23,7 @@ from ioc.api.auth import (
     valid_username,
 )
 from ioc.api.sessions import SessionStore
-from ioc.api.settings_check import SettingsError, checked_settings
+from ioc.app.settings_check import SettingsError, checked_settings
 from ioc.settings import Settings
 from ioc.store import StoreError, open_store
 from ioc.store.base import Store

@@ -33,6 +33,11 @@ class ServerBus(Bus, Protocol):
     @property
     def last_seq(self) -> int: ...
 
+    def readiness(self) -> dict[str, object]:
+        """For ``/readyz``: bool entries are checks (Redis reachable), others are shown as they are
+        (which worker holds each camera's lease). Empty for the in-process bus."""
+        ...
+
     def subscribe(self, after_seq: int | None = None, *, queue_size: int | None = None) -> Subscription:
         """As :meth:`Bus.subscribe`; ``queue_size`` bounds this subscriber's backlog."""
         ...

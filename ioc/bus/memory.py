@@ -87,6 +87,9 @@ class MemoryBus:
         self._fanout.add(sub)
         return sub
 
+    def readiness(self) -> dict[str, object]:
+        return {}
+
     def subscriber_count(self) -> int:
         return len(self._fanout)
 

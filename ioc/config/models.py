@@ -210,6 +210,9 @@ class CameraConfig(Strict):
     name: str | None = Field(None, description="Display name")
     source: str = Field(..., min_length=1, description="rtsp://…, http(s):// MJPEG, or a video file path")
     enabled: bool = Field(True, description="Skip this camera without deleting it")
+    worker: str | None = Field(
+        None, min_length=1, description="Cluster: run only on the `ioc worker` with this IOC_NODE_NAME"
+    )
     category: Literal["traffic", "security"] = Field("security", description="Alert category")
     location: Location | None = Field(None, description="Where the camera stands, for the map")
     loop: bool = Field(True, description="File sources: start again at the end")

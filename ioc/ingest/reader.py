@@ -74,7 +74,7 @@ class CameraReader(threading.Thread):
         backoff_max: float = 30.0,
         stall_seconds: float = 5.0,
         open_timeout_s: float = 10.0,
-        healthy_seconds: float = 10.0,
+        healthy_seconds: float = 3.0,
     ) -> None:
         if stall_seconds <= 0:
             raise ValueError(f"camera {camera.id!r}: stall_seconds must be > 0, got {stall_seconds}")

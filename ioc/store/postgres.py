@@ -2,10 +2,14 @@
 
 Several API nodes may share one database: rows are locked (``FOR UPDATE``) while a message is
 merged, and a message already stored under its seq is not stored twice.
+
+A connection that broke (PostgreSQL restarted, a network cut) fails the statement that found out;
+the next statement connects again, so an API node recovers by itself once the server is back.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +17,8 @@ import psycopg
 
 from ioc.store.base import StoreError
 from ioc.store.sql import Dialect, Row, SqlStore
+
+logger = logging.getLogger(__name__)
 
 POSTGRES = Dialect(
     name="postgres", serial_pk="BIGSERIAL PRIMARY KEY", placeholder="%s", lock_rows=" FOR UPDATE"
@@ -24,18 +30,29 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: str) -> None:
         super().__init__()
+        self._url = url
         try:
             self._conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
         self._create_schema()
 
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn.broken or self._conn.closed:
+            logger.warning("PostgreSQL connection lost; connecting again to %s", _redact(self._url))
+            self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+        return self._conn
+
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cur = self._conn.execute(sql, tuple(params))
+        cur = self._connection().execute(sql, tuple(params))
         return list(cur.fetchall()) if cur.description is not None else []
 
     def _begin(self) -> None:
-        self._conn.execute("BEGIN")
+        self._connection().execute("BEGIN")
+
+    def _rollback(self) -> None:
+        if not self._conn.broken:  # a broken connection's transaction is gone with it
+            super()._rollback()
 
 
 def _redact(url: str) -> str:

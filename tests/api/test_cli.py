@@ -264,7 +264,7 @@ def test_token_lifetime_is_bounded(
 def test_websocket_tokens_are_redacted_from_server_logs() -> None:
     import logging
 
-    from ioc.api.serve import RedactTokens
+    from ioc.app.serve import RedactTokens
 
     record = logging.LogRecord(
         "uvicorn.error",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ioc.api.settings_check import settings_error_lines
+from ioc.app.settings_check import settings_error_lines
 from ioc.detect.base import Precision
 from ioc.detect.precision import REPORT, CheckFigures, check_failures, choose, read_figures
 from ioc.settings import Settings

@@ -17,11 +17,19 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "Not ready: a check failed (same body)"}})
 def readyz(ctx: Ctx, response: Response) -> dict[str, object]:
-    checks = {"store": ctx.store.ping()}
+    """Ready when the store (and Redis, on a cluster API node) answer; a cluster node also shows
+    which worker holds each camera's lease (``leases``; cameras with no holder are missing)."""
+    bus = ctx.bus.readiness()
+    checks = {"store": ctx.store.ping(), **{k: v for k, v in bus.items() if isinstance(v, bool)}}
     ready = all(checks.values())
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return {"status": "ready" if ready else "not ready", "checks": checks, "last_seq": ctx.bus.last_seq}
+    extra = {k: v for k, v in bus.items() if not isinstance(v, bool)}
+    return {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        "last_seq": ctx.bus.last_seq,
+    } | extra
 
 
 @router.get("/metrics", response_class=Response)

@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any
 
 from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
-from ioc.api.settings_check import SettingsError, checked_settings
+from ioc.app.settings_check import SettingsError, checked_settings
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
 from ioc.config.kpi_models import KpiConfig
