@@ -21,8 +21,8 @@ COMMANDS: dict[str, str] = {
     "replay": "ioc.pipeline.replay:replay_command",
     "serve": "ioc.app.serve:serve_command",
     "worker": "ioc.app.worker:worker_command",
-    "users": "ioc.api.users_cli:users_command",
-    "token": "ioc.api.users_cli:token_command",
+    "users": "ioc.app.users_cli:users_command",
+    "token": "ioc.app.users_cli:token_command",
     "models": "ioc.detect.models_cli:models_command",
     "demo": "ioc.pipeline.demo:demo_command",
 }
