@@ -40,7 +40,7 @@ class Picture(Protocol):
 
     def bgr(self) -> Image: ...
 
-    def luma(self) -> GreyImage: ...
+    def luma(self, step: int = 1) -> GreyImage: ...
 
 
 class Frame:
@@ -149,6 +149,20 @@ class Frame:
                 object.__setattr__(self, "_luma", self._grey())
                 self._release_picture()
             return self._luma  # type: ignore[return-value]
+
+    def luma_sampled(self, step: int) -> GreyImage:
+        """Every ``step``-th pixel of every ``step``-th row of ``luma``, without converting the whole
+        picture (not cached: the motion gate's cheap look at a frame)."""
+        if step <= 1:
+            return self.luma
+        luma = self._luma
+        if luma is not None:
+            return luma[::step, ::step]
+        picture = self._picture
+        if picture is not None and self._image is None:
+            return picture.luma(step)
+        bgr = np.ascontiguousarray(self._bgr()[::step, ::step])
+        return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
 
     def _grey(self) -> GreyImage:
         picture = self._picture

@@ -64,16 +64,18 @@ class AvPicture:
         self._bgr_count.inc()
         return cast(Image, self._frame.to_ndarray(format="bgr24"))
 
-    def luma(self) -> GreyImage:
+    def luma(self, step: int = 1) -> GreyImage:
+        """The Y plane, full range; every ``step``-th pixel of every ``step``-th row (a cheap
+        small grey picture: only those pixels are read and range-expanded)."""
         self._luma_count.inc()
         frame = self._frame
         if frame.format.name not in _Y_FIRST:
-            return cast(GreyImage, frame.to_ndarray(format="gray"))
+            return cast(GreyImage, frame.to_ndarray(format="gray"))[::step, ::step].copy()
         plane = frame.planes[0]
         rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(-1, plane.line_size)
-        y: GreyImage = rows[: frame.height, : frame.width]
+        y: GreyImage = np.ascontiguousarray(rows[: frame.height : step, : frame.width : step])
         if _full_range(frame):
-            return y.copy()
+            return y
         return np.asarray(cv2.LUT(y, _EXPAND), dtype=np.uint8)
 
 

@@ -73,6 +73,11 @@ class MotionGate:
     min_changed_ratio: float = 0.003
     min_blob_pixels: int = 4
 
+    def thumbnail_of(self, frame: Frame) -> GreyImage:
+        """``thumbnail`` of a frame, read from a subsampled grey picture (never a full conversion)."""
+        step = max(1, min(frame.width // (2 * self.width), frame.height // (2 * self.height)))
+        return self.thumbnail(frame.luma_sampled(step))
+
     def thumbnail(self, image: npt.NDArray[np.uint8]) -> GreyImage:
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         small = cv2.resize(grey, (self.width, self.height), interpolation=cv2.INTER_AREA)
@@ -156,7 +161,7 @@ class DetectionPlanner:
     def plan(self, frame: Frame, hints: Sequence[TrackHint]) -> Plan | None:
         """What to do with ``frame``, given the camera's tracked objects; None to skip it."""
         detect = self._camera.detect
-        thumb = self._gate.thumbnail(frame.luma)
+        thumb = self._gate.thumbnail_of(frame)
         ts = frame.timestamp
         if self._needs_restart(thumb, ts):
             return Plan(self._camera, frame, Reason.FIRST, None, thumb)

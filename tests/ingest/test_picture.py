@@ -83,3 +83,13 @@ def test_conversions_are_counted_per_camera_and_format(tmp_path: Path) -> None:
         assert frame.image.shape == (120, 160, 3)
         assert frame.luma.shape == (120, 160)
     assert (count("bgr") - before[0], count("luma") - before[1]) == (1, 1)
+
+
+@pytest.mark.parametrize("step", [1, 2, 4])
+def test_a_sampled_grey_picture_is_every_step_th_pixel_of_the_full_one(tmp_path: Path, step: int) -> None:
+    video = _decoded(tmp_path / "s.mp4", "libx264", "yuv420p", _natural(96, 128))
+    lazy = Frame.lazy("cam", AvPicture(video, "cam"), timestamp=0.0, wall_time=0.0, index=0)
+    sampled = lazy.luma_sampled(step)  # read before the full grey picture exists
+    np.testing.assert_array_equal(sampled, lazy.luma[::step, ::step])
+    bgr = Frame("cam", _natural(96, 128), timestamp=0.0, wall_time=0.0, index=0)
+    np.testing.assert_array_equal(bgr.luma_sampled(step), bgr.luma[::step, ::step])
