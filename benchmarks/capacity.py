@@ -170,13 +170,20 @@ def run_naive(args: argparse.Namespace, urls: dict[str, str]) -> Measured:
         results = model.track(source=str(streams), stream=True, imgsz=args.imgsz, classes=class_ids,
                               conf=0.35, verbose=False)  # fmt: skip
         next(iter(results))  # streams open and the model is warm (LoadStreams waits for every camera)
-        batches, cpu0, t0 = 0, time.process_time(), time.monotonic()
-        for _batch in results:
-            batches += 1
+        # With stream=True Ultralytics yields one Results per IMAGE (a batch of N streams gives N
+        # of them, each with the stream's source as its path, ':' and '/' made '_'): count them per
+        # stream. The mount names are the camera ids, so a path ends with "_<camera>".
+        counts = dict.fromkeys(urls, 0)
+        cpu0, t0 = time.process_time(), time.monotonic()
+        for result in results:
+            camera = str(result.path).rsplit("_", 1)[-1]
+            if camera not in counts:
+                raise RuntimeError(f"naive loop: a result for an unknown source {result.path!r}")
+            counts[camera] += 1
             if time.monotonic() - t0 >= args.seconds:
                 break
         elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
-    per_camera = dict.fromkeys(urls, batches / elapsed)  # every batch holds one frame of each stream
+    per_camera = {camera: n / elapsed for camera, n in counts.items()}
     return Measured("naive", elapsed, per_camera, cpu / elapsed, _peak_rss_mib(), 0, [])
 
 
