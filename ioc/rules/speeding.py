@@ -25,10 +25,11 @@ from pydantic import Field
 
 from ioc.config.rule_base import OptionalZoneRuleBase
 from ioc.messages import LocalizedText
-from ioc.rules.base import PRUNE_MARGIN_SECONDS, TrackRow, eligible, inside_zone, rows, state_hit
+from ioc.rules.base import TrackRow
 from ioc.rules.family import RuleFamily, Subject
-from ioc.rules.motion import Ground, Persistent, Trails
-from ioc.types import Detections, RuleHit
+from ioc.rules.motion import Ground, Persistent, Trail
+from ioc.rules.trail_rule import TrailRule
+from ioc.types import RuleHit
 
 if TYPE_CHECKING:
     from ioc.config.models import CameraConfig
@@ -56,59 +57,31 @@ class _State:
     over: Persistent = field(default_factory=lambda: Persistent(CONFIRM_SECONDS))
 
 
-class Speeding:
+class Speeding(TrailRule[SpeedingRule, _State]):
+    rule_type = "speeding"
+
     def __init__(self, camera: CameraConfig, rule: SpeedingRule) -> None:
         if camera.calibration is None:
             raise ValueError(f"camera {camera.id!r} rule {rule.id!r}: speeding needs a calibration")
-        self._camera = camera
-        self._rule = rule
-        self._zone = camera.zone_or_none(rule.zone)
+        super().__init__(camera, rule, WINDOW_SECONDS)
         self._ground = Ground(camera.calibration.matrix())
         self._release = rule.max_kmh - max(HYSTERESIS_KMH, HYSTERESIS_FRACTION * rule.max_kmh)
-        forget = camera.track.lost_track_seconds + PRUNE_MARGIN_SECONDS
-        self._trails = Trails(WINDOW_SECONDS, forget)
-        self._states: dict[int, _State] = {}
 
-    @property
-    def rule_id(self) -> str:
-        return self._rule.id
+    def _new_state(self) -> _State:
+        return _State()
 
-    @property
-    def tracked(self) -> int:
-        return len(self._states)
-
-    def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
-        mine = eligible(dets, self._camera, self._rule)
-        hits: list[RuleHit] = []
-        for row, inside in zip(rows(mine), inside_zone(self._zone, mine), strict=True):
-            state = self._observe(row, timestamp)
-            if inside and state.speeding and state.kmh is not None:
-                kmh = round(state.kmh, 1)
-                hits.append(
-                    state_hit(self._rule.id, "speeding", row, timestamp, self._rule.zone, kmh, "km/h")
-                )
-        for tid in self._trails.prune(timestamp):
-            self._states.pop(tid, None)
-        return hits
-
-    def reset(self) -> None:
-        self._trails.reset()
-        self._states.clear()
-
-    def _observe(self, row: TrackRow, timestamp: float) -> _State:
-        state = self._states.setdefault(row.track_id, _State())
-        measured = self._ground.speed_kmh(
-            self._trails.add(row.track_id, timestamp, row.anchor), WINDOW_SECONDS
-        )
-        if measured is None:
-            return state
-        state.kmh = measured[0]
-        over = state.over.update(state.kmh > self._rule.max_kmh, timestamp)
-        if not state.speeding and over:
-            state.speeding = True
-        elif state.speeding and state.kmh < self._release:
-            state.speeding = False
-        return state
+    def _step(self, state: _State, trail: Trail, row: TrackRow, timestamp: float) -> tuple[float, str] | None:
+        measured = self._ground.speed_kmh(trail, WINDOW_SECONDS)
+        if measured is not None:
+            state.kmh = measured[0]
+            over = state.over.update(state.kmh > self._rule.max_kmh, timestamp)
+            if not state.speeding and over:
+                state.speeding = True
+            elif state.speeding and state.kmh < self._release:
+                state.speeding = False
+        if state.speeding and state.kmh is not None:
+            return round(state.kmh, 1), "km/h"
+        return None
 
 
 def _text(hit: RuleHit, s: Subject) -> LocalizedText:

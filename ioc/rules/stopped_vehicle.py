@@ -28,18 +28,11 @@ from pydantic import Field
 
 from ioc.config.rule_base import OptionalZoneRuleBase
 from ioc.messages import LocalizedText
-from ioc.rules.base import (
-    PRUNE_MARGIN_SECONDS,
-    TIME_EPSILON,
-    TrackRow,
-    eligible,
-    inside_zone,
-    rows,
-    state_hit,
-)
+from ioc.rules.base import TIME_EPSILON, TrackRow
 from ioc.rules.family import RuleFamily, Subject, seconds
-from ioc.rules.motion import Ground, Persistent, Sample, Trail, Trails, speed
-from ioc.types import Detections, RuleHit
+from ioc.rules.motion import Ground, Persistent, Sample, Trail, speed
+from ioc.rules.trail_rule import TrailRule
+from ioc.types import RuleHit
 
 if TYPE_CHECKING:
     from ioc.config.models import CameraConfig
@@ -77,63 +70,34 @@ class _State:
             self.moving.update(False, now)
 
 
-class StoppedVehicle:
+class StoppedVehicle(TrailRule[StoppedVehicleRule, _State]):
+    rule_type = "stopped_vehicle"
+
     def __init__(self, camera: CameraConfig, rule: StoppedVehicleRule) -> None:
-        self._camera = camera
-        self._rule = rule
-        self._zone = camera.zone_or_none(rule.zone)
+        super().__init__(camera, rule, WINDOW_SECONDS)
         cal = camera.calibration
         self._ground = Ground(cal.matrix()) if cal is not None else None
         default = DEFAULT_MAX_KMH if cal is not None else DEFAULT_MAX_SPEED
         self._max_speed = rule.max_speed if rule.max_speed is not None else default
-        forget = camera.track.lost_track_seconds + PRUNE_MARGIN_SECONDS
-        self._trails = Trails(WINDOW_SECONDS, forget)
-        self._states: dict[int, _State] = {}
 
-    @property
-    def rule_id(self) -> str:
-        return self._rule.id
-
-    @property
-    def tracked(self) -> int:
-        return len(self._states)
-
-    def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
-        mine = eligible(dets, self._camera, self._rule)
-        hits: list[RuleHit] = []
-        for row, inside in zip(rows(mine), inside_zone(self._zone, mine), strict=True):
-            since = self._observe(row, timestamp)
-            if (
-                inside
-                and since is not None
-                and timestamp - since + TIME_EPSILON >= self._rule.min_stopped_seconds
-            ):
-                value = timestamp - since
-                hits.append(
-                    state_hit(self._rule.id, "stopped_vehicle", row, timestamp, self._rule.zone, value)
-                )
-        for tid in self._trails.prune(timestamp):
-            self._states.pop(tid, None)
-        return hits
-
-    def reset(self) -> None:
-        self._trails.reset()
-        self._states.clear()
+    def _new_state(self) -> _State:
+        return _State()
 
     def _speed(self, trail: Trail) -> tuple[float, Sample] | None:
         if self._ground is not None:
             return self._ground.speed_kmh(trail, WINDOW_SECONDS)
         return speed(trail, WINDOW_SECONDS)
 
-    def _observe(self, row: TrackRow, timestamp: float) -> float | None:
-        """Update the track; return when its current stop began (None: moving or unknown)."""
-        state = self._states.setdefault(row.track_id, _State())
-        measured = self._speed(self._trails.add(row.track_id, timestamp, row.anchor))
-        if measured is None:
-            return state.stopped_since
-        value, start = measured
-        state.observe(value, start.t, timestamp, self._max_speed)
-        return state.stopped_since
+    def _step(self, state: _State, trail: Trail, row: TrackRow, timestamp: float) -> tuple[float, str] | None:
+        """Seconds stopped, once that reaches ``min_stopped_seconds``."""
+        measured = self._speed(trail)
+        if measured is not None:
+            value, start = measured
+            state.observe(value, start.t, timestamp, self._max_speed)
+        since = state.stopped_since
+        if since is not None and timestamp - since + TIME_EPSILON >= self._rule.min_stopped_seconds:
+            return timestamp - since, "s"
+        return None
 
 
 def _text(hit: RuleHit, s: Subject) -> LocalizedText:

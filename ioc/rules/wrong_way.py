@@ -30,10 +30,11 @@ from pydantic import Field, field_validator
 from ioc.config.rule_base import NormPoint, OptionalZoneRuleBase
 from ioc.geometry import Point
 from ioc.messages import LocalizedText
-from ioc.rules.base import PRUNE_MARGIN_SECONDS, eligible, inside_zone, rows, state_hit
+from ioc.rules.base import TrackRow
 from ioc.rules.family import RuleFamily, Subject, seconds
-from ioc.rules.motion import Persistent, Trails, back_by_distance
-from ioc.types import Detections, RuleHit
+from ioc.rules.motion import Persistent, Trail, back_by_distance
+from ioc.rules.trail_rule import TrailRule
+from ioc.types import RuleHit
 
 if TYPE_CHECKING:
     from ioc.config.models import CameraConfig
@@ -71,55 +72,30 @@ class _State:
     against: Persistent = field(default_factory=lambda: Persistent(CONFIRM_SECONDS))
 
 
-class WrongWay:
+class WrongWay(TrailRule[WrongWayRule, _State]):
+    rule_type = "wrong_way"
+
     def __init__(self, camera: CameraConfig, rule: WrongWayRule) -> None:
-        self._camera = camera
-        self._rule = rule
-        self._zone = camera.zone_or_none(rule.zone)
+        super().__init__(camera, rule, TRAIL_SECONDS)
         (x1, y1), (x2, y2) = rule.direction
         self._allowed: Point = (x2 - x1, y2 - y1)
-        forget = camera.track.lost_track_seconds + PRUNE_MARGIN_SECONDS
-        self._trails = Trails(TRAIL_SECONDS, forget)
-        self._states: dict[int, _State] = {}
 
-    @property
-    def rule_id(self) -> str:
-        return self._rule.id
+    def _new_state(self) -> _State:
+        return _State()
 
-    @property
-    def tracked(self) -> int:
-        return len(self._states)
-
-    def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
-        mine = eligible(dets, self._camera, self._rule)
-        hits: list[RuleHit] = []
-        for row, inside in zip(rows(mine), inside_zone(self._zone, mine), strict=True):
-            state = self._observe(row.track_id, timestamp, row.anchor)
-            if inside and state.wrong_since is not None:
-                value = timestamp - state.wrong_since
-                hits.append(state_hit(self._rule.id, "wrong_way", row, timestamp, self._rule.zone, value))
-        for tid in self._trails.prune(timestamp):
-            self._states.pop(tid, None)
-        return hits
-
-    def reset(self) -> None:
-        self._trails.reset()
-        self._states.clear()
-
-    def _observe(self, track_id: int, timestamp: float, anchor: Point) -> _State:
-        trail = self._trails.add(track_id, timestamp, anchor)
-        state = self._states.setdefault(track_id, _State())
+    def _step(self, state: _State, trail: Trail, row: TrackRow, timestamp: float) -> tuple[float, str] | None:
+        """Seconds travelling the wrong way, once confirmed."""
         start = back_by_distance(trail, self._rule.min_distance)
-        if start is None:
-            return state
-        heading = (anchor[0] - start.point[0], anchor[1] - start.point[1])
-        off = angle_deg(heading, self._allowed)
-        against = state.against.update(off > self._rule.max_angle_deg, timestamp)
-        if state.wrong_since is None and against:
-            state.wrong_since = state.against.since
-        elif state.wrong_since is not None and off < self._rule.max_angle_deg - HYSTERESIS_DEG:
-            state.wrong_since = None
-        return state
+        if start is not None:
+            anchor = row.anchor
+            heading = (anchor[0] - start.point[0], anchor[1] - start.point[1])
+            off = angle_deg(heading, self._allowed)
+            against = state.against.update(off > self._rule.max_angle_deg, timestamp)
+            if state.wrong_since is None and against:
+                state.wrong_since = state.against.since
+            elif state.wrong_since is not None and off < self._rule.max_angle_deg - HYSTERESIS_DEG:
+                state.wrong_since = None
+        return None if state.wrong_since is None else (timestamp - state.wrong_since, "s")
 
 
 def _text(hit: RuleHit, s: Subject) -> LocalizedText:
