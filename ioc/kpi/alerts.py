@@ -15,6 +15,11 @@
 - an ongoing one of these whose condition no longer holds (settled, closed, rate recovered)
   → its ``end``.
 
+The dossiers come either as records (``dossiers``: each is tested here) or already sorted by the
+store (``flagged``: overdue or near due at ``now``, read with :mod:`ioc.store.kpi_dossiers`); a
+flagged dossier is parsed only when its alert starts, and an ongoing alert is loaded only when it
+ends, so a refresh over many open dossiers builds only the messages it publishes.
+
 Each alert names the agency (``agency``; also its ``camera_id``, so the wall's feed shows who
 must act) and starts assigned (``assigned_to``) to the agency's user from ``agency_assignees``
 when one is configured. ``rule_id`` is the source id (``rate`` for the rate alert).
@@ -22,9 +27,10 @@ when one is configured. ``rule_id`` is the source id (``rate`` for the rate aler
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Generic, TypeVar
 
 from ioc.kpi.dossiers import DossierKpis, DossierRules, is_near_due, is_overdue
@@ -132,6 +138,17 @@ def ended(alert: Alert, now: datetime) -> Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class Flagged:
+    """An open dossier the store found overdue (``overdue``) or near due at ``now``; ``load``
+    parses its record."""
+
+    source: str
+    id: str
+    overdue: bool
+    load: Callable[[], Dossier]
+
+
+@dataclass(frozen=True, slots=True)
 class AlertInputs:
     dossiers: Sequence[Sourced[Dossier]]
     reports: Sequence[Sourced[FieldReport]]
@@ -140,21 +157,37 @@ class AlertInputs:
     calendar: WorkCalendar
     assignees: Mapping[str, str] = field(default_factory=dict)
     near_due_hours: float = 4.0
+    flagged: Sequence[Flagged] = ()
 
 
-def wanted_alerts(inputs: AlertInputs, now: datetime) -> dict[str, Alert]:
-    """Every KPI alert whose condition holds at ``now``, by id (as a ``start``)."""
-    out: list[Alert] = [
-        dossier_alert(s, now) for s in inputs.dossiers if is_overdue(s.record, now, inputs.calendar)
-    ]
+Build = Callable[[], Alert]
+
+
+def _flagged_alert(f: Flagged, now: datetime) -> Alert:
+    return (dossier_alert if f.overdue else near_due_alert)(Sourced(f.source, f.load()), now)
+
+
+def wanted_alerts(inputs: AlertInputs, now: datetime) -> dict[str, Build]:
+    """Every KPI alert whose condition holds at ``now``: its id and how to build it (a ``start``)."""
+    out: dict[str, Build] = {}
     rules = DossierRules(inputs.calendar, inputs.near_due_hours)
-    out += [near_due_alert(s, now) for s in inputs.dossiers if is_near_due(s.record, now, rules)]
-    out += [report_alert(s, now) for s in inputs.reports if is_report_overdue(s.record, now)]
+    for s in inputs.dossiers:
+        if is_overdue(s.record, now, inputs.calendar):
+            out[f"{PREFIX}dossier-{s.source}-{s.record.id}"] = partial(dossier_alert, s, now)
+        elif is_near_due(s.record, now, rules):
+            out[f"{PREFIX}neardue-{s.source}-{s.record.id}"] = partial(near_due_alert, s, now)
+    for f in inputs.flagged:
+        out[f"{PREFIX}{'dossier' if f.overdue else 'neardue'}-{f.source}-{f.id}"] = partial(
+            _flagged_alert, f, now
+        )
+    for r in inputs.reports:
+        if is_report_overdue(r.record, now):
+            out[f"{PREFIX}report-{r.source}-{r.record.id}"] = partial(report_alert, r, now)
     for agency, k in inputs.agency_month.items():
         rate = k.on_time_rate
         if rate is not None and rate < inputs.threshold:
-            out.append(rate_alert(agency, rate, inputs.threshold, now))
-    return {a.id: a for a in out}
+            out[f"{PREFIX}rate-{agency}"] = partial(rate_alert, agency, rate, inputs.threshold, now)
+    return out
 
 
 def _routed(alert: Alert, assignees: Mapping[str, str]) -> Alert:
@@ -162,10 +195,17 @@ def _routed(alert: Alert, assignees: Mapping[str, str]) -> Alert:
     return alert.model_copy(update={"assigned_to": user}) if user else alert
 
 
-def plan_alerts(inputs: AlertInputs, ongoing: Iterable[Alert], now: datetime) -> list[Alert]:
-    """Starts for new conditions, ends for ongoing KPI alerts whose condition is gone."""
+def plan_alerts(
+    inputs: AlertInputs, ongoing: Iterable[Alert] | Mapping[str, Callable[[], Alert | None]], now: datetime
+) -> list[Alert]:
+    """Starts for new conditions, ends for ongoing KPI alerts whose condition is gone. ``ongoing``:
+    the alerts, or their ids each with how to load it."""
     wanted = wanted_alerts(inputs, now)
-    current = {a.id: a for a in ongoing if a.id.startswith(PREFIX)}
-    starts = [_routed(a, inputs.assignees) for aid, a in wanted.items() if aid not in current]
-    ends = [ended(a, now) for aid, a in current.items() if aid not in wanted]
+    if isinstance(ongoing, Mapping):
+        current = {aid: load for aid, load in ongoing.items() if aid.startswith(PREFIX)}
+    else:
+        current = {a.id: partial(lambda a: a, a) for a in ongoing if a.id.startswith(PREFIX)}
+    starts = [_routed(build(), inputs.assignees) for aid, build in wanted.items() if aid not in current]
+    gone = [load() for aid, load in current.items() if aid not in wanted]
+    ends = [ended(a, now) for a in gone if a is not None]
     return [*starts, *ends]

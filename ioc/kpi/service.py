@@ -1,7 +1,10 @@
 """The KPI side of a running ioc: what the REST API reads and what the refresher publishes.
 
 :class:`KpiService` reads the stored records and answers KPI questions for a period (overall
-and grouped), the overdue list, hotline and indicator tables. :class:`KpiRefresher` (a thread,
+and grouped), the overdue list, hotline and indicator tables. Dossier KPIs, the overdue list and
+the dossier alerts are counted by the store in SQL (:mod:`ioc.store.kpi_dossiers`), exactly as the
+formulas of :mod:`ioc.kpi.dossiers` say, without reading every dossier; field reports, hotline
+calls and indicators are read and computed here. :class:`KpiRefresher` (a thread,
 every ``refresh_seconds``) publishes one ``KpiSnapshot`` per source of truth — ``public_service``
 (dossiers), ``field_report``, ``hotline``, ``indicators`` — and the overdue alerts
 (:mod:`ioc.kpi.alerts`) on the bus.
@@ -16,30 +19,51 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from ioc.config.kpi_models import KpiConfig, RecordKind
 from ioc.kpi import dossiers as dk
 from ioc.kpi import reports as rk
-from ioc.kpi.alerts import PREFIX, AlertInputs, Sourced, plan_alerts
+from ioc.kpi.alerts import PREFIX, AlertInputs, Flagged, Sourced, plan_alerts
 from ioc.kpi.ingest import RecordSink
 from ioc.kpi.records import Dossier, FieldReport, HotlineCall, Indicator, Record
 from ioc.kpi.workhours import WorkCalendar
 from ioc.messages import Alert, Category, KpiSnapshot, KpiValue, LocalizedText
 from ioc.periodic import PeriodicThread
-from ioc.store.base import AlertQuery
 from ioc.store.kpi_sql import StoredRecord
 
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 DEMO_SOURCE = "demo"
 R = TypeVar("R", bound=Record)
-Loaded = tuple[list[Sourced[Dossier]], list[Sourced[FieldReport]]]
+Loaded = list[Sourced[FieldReport]]
 
 
 class KpiStore(RecordSink, Protocol):
     def kpi_records(self, kind: RecordKind, source: str | None = None) -> list[StoredRecord]: ...
 
-    def query_alerts(self, query: AlertQuery) -> list[Alert]: ...
+    def has_source_records(self, kind: RecordKind, source: str) -> bool: ...
+
+    def dossier_kpi_groups(
+        self,
+        period: dk.Period,
+        now: datetime,
+        rules: dk.DossierRules,
+        by: dk.GroupBy | None = None,
+        agency: str | None = None,
+    ) -> dict[str, dk.DossierKpis]: ...
+
+    def overdue_dossier_rows(
+        self, now: datetime, rules: dk.DossierRules, agency: str | None = None, limit: int | None = None
+    ) -> list[tuple[str, str]]: ...
+
+    def flagged_dossier_rows(
+        self, now: datetime, rules: dk.DossierRules
+    ) -> list[tuple[str, str, bool, str]]: ...
+
+    def ongoing_alert_ids(self, prefix: str) -> list[str]: ...
+
+    def get_alert(self, alert_id: str) -> Alert | None: ...
 
 
 class PeriodError(ValueError):
@@ -110,35 +134,38 @@ class KpiService:
     def dossier_kpis(
         self, period: dk.Period, now: datetime, by: dk.GroupBy | None = None, agency: str | None = None
     ) -> dict[str, Any]:
-        items = [s.record for s in self.dossiers(agency)]
-        total = dk.compute(items, period, now, self.rules).as_dict()
+        total = self.store.dossier_kpi_groups(period, now, self.rules, None, agency)[""].as_dict()
         groups = (
-            {k: v.as_dict() for k, v in dk.compute_by(items, by, period, now, self.rules).items()}
+            {
+                k: v.as_dict()
+                for k, v in self.store.dossier_kpi_groups(period, now, self.rules, by, agency).items()
+            }
             if by
             else {}
         )
         return {"period": _period_dict(period), "total": total, "groups": groups}
 
-    def overdue(self, now: datetime, agency: str | None = None) -> list[dict[str, Any]]:
-        """Open overdue dossiers (of ``agency`` when given), most overdue first, with working hours
-        past due."""
+    def overdue(
+        self, now: datetime, agency: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Open overdue dossiers (of ``agency`` when given), most overdue first (then by source and
+        id), at most ``limit``, with working hours past due."""
         rows = []
-        for s in self.dossiers(agency):
-            d = s.record
-            if dk.is_overdue(d, now, self.calendar):
-                past = dk.overdue_seconds(d, now, self.calendar)
-                rows.append(
-                    {
-                        "source": s.source,
-                        "id": d.id,
-                        "agency": d.agency,
-                        "procedure": d.procedure,
-                        "field": d.field,
-                        "due_at": d.due_at,
-                        "overdue_hours": round(past / 3600, 2),
-                    }
-                )
-        return sorted(rows, key=lambda r: -float(r["overdue_hours"]))
+        for source, body in self.store.overdue_dossier_rows(now, self.rules, agency, limit):
+            d = Dossier.model_validate_json(body)
+            past = dk.overdue_seconds(d, now, self.calendar)
+            rows.append(
+                {
+                    "source": source,
+                    "id": d.id,
+                    "agency": d.agency,
+                    "procedure": d.procedure,
+                    "field": d.field,
+                    "due_at": d.due_at,
+                    "overdue_hours": round(past / 3600, 2),
+                }
+            )
+        return rows
 
     def report_kpis(
         self, period: dk.Period, now: datetime, by: rk.ReportGroup | None = None, agency: str | None = None
@@ -157,17 +184,15 @@ class KpiService:
 
     # -- what the refresher publishes -----------------------------------------------------------
     def snapshots(self, now: datetime, loaded: Loaded | None = None) -> list[KpiSnapshot]:
-        """The snapshots at ``now`` (``loaded``: records already read this tick)."""
-        dossiers, reports = loaded or (self.dossiers(), self.reports())
+        """The snapshots at ``now`` (``loaded``: the field reports already read this tick)."""
+        reports = self.reports() if loaded is None else loaded
         today = parse_period("today", now, self.calendar)
         month = parse_period("month", now, self.calendar)
         out = [
             _dossier_snapshot(
-                [s.record for s in dossiers],
-                today,
-                month,
+                self.store.dossier_kpi_groups(today, now, self.rules)[""],
+                self.store.dossier_kpi_groups(month, now, self.rules)[""],
                 now,
-                self.rules,
                 self.config.on_time_rate_threshold,
             ),
             _report_snapshot([s.record for s in reports], today, month, now),
@@ -178,29 +203,31 @@ class KpiService:
         indicators = self.indicators()
         if indicators:
             out.append(_indicator_snapshot(indicators, now))
-        demo = any(s.source == DEMO_SOURCE for s in dossiers) or any(s.source == DEMO_SOURCE for s in reports)
+        demo = self.store.has_source_records(RecordKind.DOSSIER, DEMO_SOURCE) or any(
+            s.source == DEMO_SOURCE for s in reports
+        )
         return [s.model_copy(update={"demo": demo}) for s in out]
 
     def alerts(self, now: datetime, loaded: Loaded | None = None) -> list[Alert]:
-        """The alert messages to publish at ``now`` (``loaded``: records already read this tick)."""
-        dossiers, reports = loaded or (self.dossiers(), self.reports())
+        """The alert messages to publish at ``now`` (``loaded``: the field reports already read
+        this tick)."""
+        reports = self.reports() if loaded is None else loaded
         month = parse_period("month", now, self.calendar)
-        by_agency = dk.compute_by([s.record for s in dossiers], "agency", month, now, self.rules)
+        flagged = [
+            Flagged(source, rid, overdue, partial(Dossier.model_validate_json, body))
+            for source, rid, overdue, body in self.store.flagged_dossier_rows(now, self.rules)
+        ]
         inputs = AlertInputs(
-            dossiers,
+            (),
             reports,
-            by_agency,
+            self.store.dossier_kpi_groups(month, now, self.rules, "agency"),
             self.config.on_time_rate_threshold,
             self.calendar,
             self.config.agency_assignees,
             self.config.near_due_hours,
+            flagged,
         )
-        cats = frozenset({Category.PUBLIC_SERVICE, Category.FIELD_REPORT})
-        ongoing = [
-            a
-            for a in self.store.query_alerts(AlertQuery(categories=cats, limit=1_000_000))
-            if a.id.startswith(PREFIX) and a.ended_at is None
-        ]
+        ongoing = {aid: partial(self.store.get_alert, aid) for aid in self.store.ongoing_alert_ids(PREFIX)}
         return plan_alerts(inputs, ongoing, now)
 
 
@@ -208,16 +235,8 @@ def _period_dict(period: dk.Period) -> dict[str, str]:
     return {"start": period.start.isoformat(), "end": period.end.isoformat()}
 
 
-def _dossier_snapshot(
-    items: list[Dossier],
-    today: dk.Period,
-    month: dk.Period,
-    now: datetime,
-    rules: dk.DossierRules,
-    threshold: float,
-) -> KpiSnapshot:
-    d = dk.compute(items, today, now, rules)
-    m = dk.compute(items, month, now, rules)
+def _dossier_snapshot(d: dk.DossierKpis, m: dk.DossierKpis, now: datetime, threshold: float) -> KpiSnapshot:
+    """``d``: today's KPIs, ``m``: this month's."""
     values = (
         _v("received_today", "Hồ sơ tiếp nhận hôm nay", "Dossiers received today", d.received),
         _v(
@@ -332,7 +351,7 @@ class KpiRefresher(PeriodicThread):
 
     def run_once(self) -> list[Any]:
         now = self._clock()
-        loaded = (self._service.dossiers(), self._service.reports())  # read and parsed once a tick
+        loaded = self._service.reports()  # read and parsed once a tick
         out: list[Any] = [*self._service.alerts(now, loaded), *self._service.snapshots(now, loaded)]
         for message in out:
             self._publish(message)

@@ -10,6 +10,10 @@ weekday) and make-up days (working, even on a weekend), all in one IANA time zon
 - :meth:`WorkCalendar.add_working` is the instant after a number of working seconds from a start
   (a deadline of N working hours). A deadline that lands exactly on the end of a period stays
   there (due 11:30, not 13:30).
+- :meth:`WorkCalendar.overdue_cutoff` and :meth:`WorkCalendar.near_due_until` turn "overdue at
+  ``now``" and "due within N working hours of ``now``" into plain comparisons of the due instant
+  (``due < cutoff``; ``due <= until``), computed once for ``now`` and exact for every due: what
+  lets a store count them with an index instead of walking the calendar per dossier.
 
 Instants may be in any zone (a naive one is taken as UTC); results are in the calendar's zone.
 """
@@ -87,3 +91,35 @@ class WorkCalendar:
                 return lo + timedelta(seconds=left)
             left -= span
         raise ValueError(f"no working time within {MAX_DAYS} days of {start.isoformat()}")
+
+    def overdue_cutoff(self, now: datetime) -> datetime:
+        """The instant ``c`` such that ``working_seconds(due, now) > 0`` exactly when ``due < c``:
+        ``now`` itself when working time ends at ``now`` (inside a period or at its end), else the
+        end of the last period before ``now`` (due 11:45, now 12:45 in the lunch break: not
+        overdue; due 11:29: overdue). A calendar with no working time in the ``MAX_DAYS`` before
+        ``now`` gives ``now - MAX_DAYS`` (nothing that recent is overdue)."""
+        moment = self.local(now)
+        for offset in range(MAX_DAYS):
+            day = moment.date() - timedelta(days=offset)
+            if not self.is_working_day(day):
+                continue
+            for start, end in reversed(self.periods):
+                w_start, w_end = (
+                    datetime.combine(day, start, self.zone),
+                    datetime.combine(day, end, self.zone),
+                )
+                if w_start < moment:
+                    return min(moment, w_end)
+        return moment - timedelta(days=MAX_DAYS)
+
+    def near_due_until(self, now: datetime, seconds: float) -> datetime:
+        """The latest instant ``u`` such that ``working_seconds(now, due) <= seconds`` for every due
+        in ``[now, u]`` (and for no later one): ``add_working(now, seconds)``, carried over the gap
+        that follows when that lands on the end of a period (due 11:30 and due 13:30 are both 0
+        working seconds after 11:30)."""
+        until = self.add_working(now, seconds)
+        for w_start, w_end in self._windows(until.date()):
+            if w_end <= until:
+                continue
+            return max(until, w_start)
+        return until

@@ -2,7 +2,8 @@
 
 ``kpi_records`` holds the latest version of each record, keyed by (source, id): storing a record
 again replaces it unless the stored one is newer (by ``updated_at``), so a retried or replayed
-batch never duplicates or rolls back anything. ``kpi_cursors`` keeps each pull source's
+batch never duplicates or rolls back anything. A dossier's row also carries the columns its KPIs
+are counted from (:mod:`ioc.store.kpi_dossiers`). ``kpi_cursors`` keeps each pull source's
 updated-since cursor, so a restart resumes where the last successful poll ended.
 """
 
@@ -16,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ioc.config.kpi_models import RecordKind
-from ioc.kpi.records import MODELS, Record
+from ioc.kpi.records import MODELS, Dossier, Record
+from ioc.store.kpi_dossiers import DOSSIER_COLUMNS, DossierQueries, fact_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,16 @@ def kpi_schema() -> list[str]:
     ]
 
 
-class KpiTables:
-    """Mixed into ``SqlStore``, which provides ``_q``, ``_tx`` and ``_lock``."""
+_D_NAMES = ", ".join(n for n, _ in DOSSIER_COLUMNS)
+_UPSERT = f"""INSERT INTO kpi_records (source, id, kind, updated_ts, body, {_D_NAMES})
+    VALUES (?, ?, ?, ?, ?, {", ".join("?" for _ in DOSSIER_COLUMNS)})
+    ON CONFLICT (source, id) DO UPDATE SET kind = excluded.kind, updated_ts = excluded.updated_ts,
+        body = excluded.body, {", ".join(f"{n} = excluded.{n}" for n, _ in DOSSIER_COLUMNS)}
+    WHERE kpi_records.updated_ts <= excluded.updated_ts"""
+
+
+class KpiTables(DossierQueries):
+    """Mixed into ``SqlStore``, which provides ``_q``, ``_many``, ``_tx`` and ``_lock``."""
 
     _lock: threading.RLock
 
@@ -49,24 +59,21 @@ class KpiTables:
         raise NotImplementedError
 
     def upsert_records(self, source: str, kind: RecordKind, records: Sequence[Record]) -> int:
-        """Store ``records`` in one transaction; returns how many were new or newer."""
-        changed = 0
+        """Store ``records`` in one transaction; returns how many were new or newer (a record
+        older than the stored version of its (source, id) is skipped, an equal one replaces it)."""
+        rows = [
+            (
+                source,
+                r.id,
+                kind.value,
+                r.updated_at.timestamp(),
+                r.model_dump_json(),
+                *fact_values(self._facts(r) if isinstance(r, Dossier) else None),
+            )
+            for r in records
+        ]
         with self._tx():
-            for record in records:
-                before = self._q(
-                    "SELECT updated_ts FROM kpi_records WHERE source = ? AND id = ?", (source, record.id)
-                )
-                updated = record.updated_at.timestamp()
-                if before and float(before[0][0]) > updated:
-                    continue
-                self._q(
-                    """INSERT INTO kpi_records (source, id, kind, updated_ts, body) VALUES (?, ?, ?, ?, ?)
-                       ON CONFLICT (source, id) DO UPDATE SET kind = excluded.kind,
-                           updated_ts = excluded.updated_ts, body = excluded.body""",
-                    (source, record.id, kind.value, updated, record.model_dump_json()),
-                )
-                changed += 1
-        return changed
+            return self._many(_UPSERT, rows) if rows else 0
 
     def kpi_records(self, kind: RecordKind, source: str | None = None) -> list[StoredRecord]:
         """Every stored record of ``kind`` (of one source when given), oldest update first."""
@@ -82,6 +89,14 @@ class KpiTables:
 
     def iter_kpi_records(self, kind: RecordKind) -> Iterator[StoredRecord]:
         yield from self.kpi_records(kind)
+
+    def has_source_records(self, kind: RecordKind, source: str) -> bool:
+        with self._lock:
+            return bool(
+                self._q(
+                    "SELECT 1 FROM kpi_records WHERE source = ? AND kind = ? LIMIT 1", (source, kind.value)
+                )
+            )
 
     def count_kpi_records(self, kind: RecordKind) -> int:
         with self._lock:

@@ -47,6 +47,11 @@ class PostgresStore(SqlStore):
         cur = self._connection().execute(sql, tuple(params))
         return list(cur.fetchall()) if cur.description is not None else []
 
+    def _exec_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        with self._connection().cursor() as cur:
+            cur.executemany(sql, [tuple(r) for r in rows])
+            return cur.rowcount
+
     def _begin(self) -> None:
         self._connection().execute("BEGIN")
 

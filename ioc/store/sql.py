@@ -31,6 +31,7 @@ from ioc.store.base import (
     is_republish,
     merge_message,
 )
+from ioc.store.kpi_dossiers import DOSSIER_COLUMNS, dossier_indexes
 from ioc.store.kpi_sql import KpiTables, kpi_schema
 
 Row = Sequence[Any]
@@ -101,6 +102,10 @@ class SqlStore(KpiTables, ABC):
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
     @abstractmethod
+    def _exec_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run ``sql`` once per row; returns how many rows it changed in all."""
+
+    @abstractmethod
     def _begin(self) -> None: ...
 
     def _commit(self) -> None:
@@ -119,6 +124,9 @@ class SqlStore(KpiTables, ABC):
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._exec(self._sql(sql), params)
 
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        return self._exec_many(self._sql(sql), rows)
+
     @contextmanager
     def _tx(self) -> Iterator[None]:
         with self._lock:
@@ -135,14 +143,20 @@ class SqlStore(KpiTables, ABC):
             for stmt in schema(self.dialect):
                 self._q(stmt)
             self._add_missing_columns()
+            for stmt in dossier_indexes():
+                self._q(stmt)
 
     def _add_missing_columns(self) -> None:
-        """Columns added after a store was first created (an older users table has no agency)."""
-        if self.dialect.name == "sqlite":
-            if not any(r[1] == "agency" for r in self._q("PRAGMA table_info(users)")):
-                self._q("ALTER TABLE users ADD COLUMN agency TEXT")
-        else:
-            self._q("ALTER TABLE users ADD COLUMN IF NOT EXISTS agency TEXT")
+        """Columns added after a store was first created (an older users table has no agency, older
+        KPI rows have no dossier columns: they are filled in before dossier KPIs are next counted,
+        see :meth:`~ioc.store.kpi_dossiers.DossierQueries.ensure_dossier_facts`)."""
+        added = [("users", "agency", "TEXT"), *(("kpi_records", n, t) for n, t in DOSSIER_COLUMNS)]
+        for table, column, sql_type in added:
+            if self.dialect.name == "sqlite":
+                if not any(r[1] == column for r in self._q(f"PRAGMA table_info({table})")):
+                    self._q(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+            else:
+                self._q(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}")
 
     def _current(self, alert_id: str, lock: bool = False) -> Alert | None:
         rows = self._q(
@@ -226,6 +240,12 @@ class SqlStore(KpiTables, ABC):
     def get_alert(self, alert_id: str) -> Alert | None:
         with self._lock:
             return self._current(alert_id)
+
+    def ongoing_alert_ids(self, prefix: str) -> list[str]:
+        """Ids starting with ``prefix`` of the alerts not ended (read without parsing any alert)."""
+        with self._lock:
+            rows = self._q("SELECT id FROM alerts WHERE state <> 'end' AND id LIKE ?", (prefix + "%",))
+        return [str(r[0]) for r in rows if str(r[0]).startswith(prefix)]
 
     def messages_after(self, seq: int, limit: int) -> list[Alert]:
         with self._lock:

@@ -60,7 +60,7 @@ def overdue(
     kpi: Kpi, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
     """Open overdue dossiers, most overdue (working hours) first."""
-    return kpi.overdue(datetime.now(UTC), user.agency)[:limit]
+    return kpi.overdue(datetime.now(UTC), user.agency, limit)
 
 
 @router.get("/field-reports", dependencies=[REPORTS])
