@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -71,3 +72,39 @@ def test_working_days() -> None:
 def test_a_calendar_without_working_time_is_refused_not_looped() -> None:
     with pytest.raises(ValueError, match="no working time"):
         WorkCalendar(weekdays=frozenset()).add_working(t(1, 7), 3600)
+
+
+def _instants(seed: int, n: int) -> list[datetime]:
+    """Minutes around the period edges, and anywhere, over two weeks with a holiday and a make-up day."""
+    rng = random.Random(seed)
+    edges = [(6, 59), (7, 0), (7, 1), (11, 29), (11, 30), (11, 31), (12, 45), (13, 30), (16, 59), (17, 0)]
+    out = []
+    for _ in range(n):
+        day = 29 + rng.randrange(14)
+        hh, mm = rng.choice(edges) if rng.random() < 0.7 else (rng.randrange(24), rng.randrange(60))
+        out.append(datetime(2026, 8, 1, tzinfo=VN) + timedelta(days=day - 1, hours=hh, minutes=mm))
+    return out
+
+
+@pytest.mark.parametrize("now", _instants(1, 30))
+def test_overdue_cutoff_is_exactly_when_working_time_has_passed(now: datetime) -> None:
+    cutoff = CAL.overdue_cutoff(now)
+    for due in [*_instants(2, 60), cutoff, cutoff - timedelta(seconds=1), cutoff + timedelta(seconds=1)]:
+        assert (CAL.working_seconds(due, now) > 0) == (due < cutoff), (due, now, cutoff)
+
+
+@pytest.mark.parametrize("now", _instants(3, 30))
+@pytest.mark.parametrize("hours", [0.0, 1.0, 4.0, 8.0])
+def test_near_due_until_is_the_last_due_within_the_working_hours(now: datetime, hours: float) -> None:
+    until = CAL.near_due_until(now, hours * 3600)
+    dues = [due for due in _instants(4, 60) if due >= now]
+    for due in [*dues, until, until - timedelta(seconds=1), until + timedelta(seconds=1)]:
+        if due >= now:
+            assert (CAL.working_seconds(now, due) <= hours * 3600) == (due <= until), (due, now, until)
+
+
+def test_near_due_until_crosses_the_lunch_break_after_a_period_end() -> None:
+    assert CAL.near_due_until(t(7, 7, 30), 4 * 3600) == t(7, 13, 30)  # 11:30 … 13:30: still 4 h
+    assert CAL.add_working(t(7, 7, 30), 4 * 3600) == t(7, 11, 30)
+    assert CAL.overdue_cutoff(t(7, 12, 45)) == t(7, 11, 30)
+    assert CAL.overdue_cutoff(t(7, 6, 0)) == t(5, 17, 0)  # Monday before opening: the make-up Saturday
