@@ -91,10 +91,13 @@ class KpiTables(DossierQueries):
         yield from self.kpi_records(kind)
 
     def has_source_records(self, kind: RecordKind, source: str) -> bool:
+        """Whether ``source`` has a record of ``kind`` (through the (source, id) key: ``kind || ''``
+        keeps SQLite off the kind index, which would walk every record of the kind)."""
         with self._lock:
             return bool(
                 self._q(
-                    "SELECT 1 FROM kpi_records WHERE source = ? AND kind = ? LIMIT 1", (source, kind.value)
+                    "SELECT 1 FROM kpi_records WHERE source = ? AND kind || '' = ? LIMIT 1",
+                    (source, kind.value),
                 )
             )
 
