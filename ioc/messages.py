@@ -164,6 +164,11 @@ class KpiSnapshot(WireModel):
         default=None, description="Who may see it: roles seeing this category; None: all-seeing roles"
     )
     demo: bool = Field(default=False, description="Computed from generated demo records")
+    agency: str | None = Field(
+        default=None,
+        description="The one agency whose records it counts (sent to that agency's staff only); "
+        "None: every agency's",
+    )
 
 
 class FlowBucket(WireModel):

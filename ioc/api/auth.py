@@ -3,8 +3,9 @@
 ``visible_categories(role)`` decides what a role may see; REST and ``/ws`` both call it, so a
 traffic officer can never receive a security alert on either path. The ``agency`` role narrows it
 further by the user's agency: ``may_receive(principal, message, …)`` passes only public_service and
-field_report alerts whose ``agency`` equals the user's, never camera status, flows or KPI snapshots
-(those add up every agency), and ``sees_cameras`` keeps camera lists and frames from it.
+field_report alerts and KPI snapshots whose ``agency`` equals the user's, never camera status,
+flows or the site-wide KPI snapshots (those add up every agency; an agency's own snapshots go to
+its staff only), and ``sees_cameras`` keeps camera lists and frames from it.
 """
 
 from __future__ import annotations
@@ -126,9 +127,12 @@ def may_receive(
     user: Principal, message: Alert | CameraStatus | KpiSnapshot | FlowCount, camera_category: Category | None
 ) -> bool:
     """``can_see`` for a logged-in user: the role's categories, then the ``agency`` role's limits
-    (alerts of the user's agency only; no camera status, flows or KPI snapshots)."""
+    (alerts and KPI snapshots of the user's agency only; no camera status or flows). A KPI snapshot
+    of one agency goes to that agency's staff only."""
     if not can_see(user.role, message, camera_category):
         return False
+    if isinstance(message, KpiSnapshot) and message.agency is not None:
+        return user.role is Role.AGENCY and user.agency == message.agency
     if user.role is not Role.AGENCY:
         return True
     return isinstance(message, Alert) and sees_agency(user, message.agency)

@@ -50,7 +50,7 @@ class LiveState:
         self._lock = threading.Lock()
         self._config = config
         self._statuses: dict[str, CameraStatus] = {}
-        self._kpis: dict[str, KpiSnapshot] = {}
+        self._kpis: dict[tuple[str, str], KpiSnapshot] = {}  # by (source, agency or "")
 
     @property
     def config(self) -> IocConfig | None:
@@ -66,7 +66,7 @@ class LiveState:
             if isinstance(message, CameraStatus):
                 self._statuses[message.camera_id] = message
             else:
-                self._kpis[message.source] = message
+                self._kpis[(message.source, message.agency or "")] = message
 
     def statuses(self) -> dict[str, CameraStatus]:
         with self._lock:

@@ -6,8 +6,9 @@ the dossier alerts are counted by the store in SQL (:mod:`ioc.store.kpi_dossiers
 formulas of :mod:`ioc.kpi.dossiers` say, without reading every dossier; field reports, hotline
 calls and indicators are read and computed here. :class:`KpiRefresher` (a thread,
 every ``refresh_seconds``) publishes one ``KpiSnapshot`` per source of truth — ``public_service``
-(dossiers), ``field_report``, ``hotline``, ``indicators`` — and the overdue alerts
-(:mod:`ioc.kpi.alerts`) on the bus.
+(dossiers), ``field_report``, ``hotline``, ``indicators`` —, for each agency that has ``agency``-role
+users its own ``public_service`` and ``field_report`` snapshots (``agency`` set), and the overdue
+alerts (:mod:`ioc.kpi.alerts`) on the bus.
 
 Periods are local (the calendar's time zone): ``today``, ``month`` (this calendar month),
 ``year``, or ``YYYY-MM-DD..YYYY-MM-DD`` (both days included).
@@ -31,10 +32,13 @@ from ioc.kpi.records import Dossier, FieldReport, HotlineCall, Indicator, Record
 from ioc.kpi.workhours import WorkCalendar
 from ioc.messages import Alert, Category, KpiSnapshot, KpiValue, LocalizedText
 from ioc.periodic import PeriodicThread
+from ioc.store.base import UserRecord
 from ioc.store.kpi_sql import StoredRecord
 
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 DEMO_SOURCE = "demo"
+AGENCY_ROLE = "agency"
+"""The role whose users get their agency's own snapshots (``ioc.api.auth.Role.AGENCY``)."""
 R = TypeVar("R", bound=Record)
 Loaded = list[Sourced[FieldReport]]
 
@@ -64,6 +68,8 @@ class KpiStore(RecordSink, Protocol):
     def ongoing_alert_ids(self, prefix: str) -> list[str]: ...
 
     def get_alert(self, alert_id: str) -> Alert | None: ...
+
+    def list_users(self) -> list[UserRecord]: ...
 
 
 class PeriodError(ValueError):
@@ -203,10 +209,33 @@ class KpiService:
         indicators = self.indicators()
         if indicators:
             out.append(_indicator_snapshot(indicators, now))
+        out += self.agency_snapshots(now, reports)
         demo = self.store.has_source_records(RecordKind.DOSSIER, DEMO_SOURCE) or any(
             s.source == DEMO_SOURCE for s in reports
         )
         return [s.model_copy(update={"demo": demo}) for s in out]
+
+    def agency_snapshots(self, now: datetime, reports: Loaded) -> list[KpiSnapshot]:
+        """``public_service`` and ``field_report`` snapshots of each agency that has ``agency``-role
+        users, counted over that agency's records only (``agency`` set: sent to its staff only)."""
+        agencies = sorted({u.agency for u in self.store.list_users() if u.role == AGENCY_ROLE and u.agency})
+        if not agencies:
+            return []
+        today = parse_period("today", now, self.calendar)
+        month = parse_period("month", now, self.calendar)
+        d = self.store.dossier_kpi_groups(today, now, self.rules, "agency")
+        m = self.store.dossier_kpi_groups(month, now, self.rules, "agency")
+        threshold = self.config.on_time_rate_threshold
+        out = []
+        for agency in agencies:
+            none = dk.DossierKpis()
+            own = [s.record for s in reports if s.record.agency == agency]
+            for snapshot in (
+                _dossier_snapshot(d.get(agency, none), m.get(agency, none), now, threshold),
+                _report_snapshot(own, today, month, now),
+            ):
+                out.append(snapshot.model_copy(update={"agency": agency}))
+        return out
 
     def alerts(self, now: datetime, loaded: Loaded | None = None) -> list[Alert]:
         """The alert messages to publish at ``now`` (``loaded``: the field reports already read

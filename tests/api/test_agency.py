@@ -1,8 +1,8 @@
 """The ``agency`` role over the real app (SQLite, in-memory bus): an agency's staff see only their
 agency's public_service and field_report alerts (REST list, pages, detail, ``/ws`` resume and
-live) and KPI tables computed over their agency's records; never a camera alert, camera, frame,
-flow or KPI snapshot. Creating such users (API, CLI) and ending their sessions when the agency
-changes."""
+live), KPI tables computed over their agency's records and their agency's own KPI snapshots; never
+a camera alert, camera, frame, flow or site-wide KPI snapshot. Creating such users (API, CLI)
+and ending their sessions when the agency changes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from ioc.api.auth import issue_token
 from ioc.api.context import ApiOptions
 from ioc.config.kpi_loader import parse_kpi_config
-from ioc.kpi.service import KpiService
+from ioc.kpi.service import KpiRefresher, KpiService, parse_period
 from ioc.messages import Alert, Category, KpiSnapshot
 from tests.api.conftest import Api, build_api
 from tests.api.test_cli import ioc
@@ -112,11 +112,22 @@ def test_ws_resume_and_live_carry_only_the_users_agency(aapi: Api, name: str) ->
                 source="public_service", at=datetime.now(UTC), values=(), category=Category.PUBLIC_SERVICE
             )
         )
+        for agency in AGENCIES.values():  # each agency's own tiles
+            aapi.bus.publish(
+                KpiSnapshot(
+                    source="public_service",
+                    at=datetime.now(UTC),
+                    values=(),
+                    category=Category.PUBLIC_SERVICE,
+                    agency=agency,
+                )
+            )
         sentinel = make_alert(99, camera_id="kpi", category="field_report", agency=AGENCIES[name])
         aapi.publish(sentinel)
         got = _collect_until(ws, sentinel.id)
     alerts = [m for m in got if m["type"] == "alert"]
-    assert {m["type"] for m in got} <= {"alert", "heartbeat"}
+    assert {m["type"] for m in got} <= {"alert", "kpi", "heartbeat"}
+    assert [m["agency"] for m in got if m["type"] == "kpi"] == [AGENCIES[name]]
     assert sorted(m["id"] for m in alerts) == sorted([*_own(mixed, name), sentinel.id])
     assert {m["agency"] for m in alerts} == {AGENCIES[name]}
 
@@ -186,14 +197,48 @@ def test_no_cameras_frames_flows_or_hotline(aapi: Api, path: str, status: int) -
     assert aapi.client.get(path, headers=aapi.auth("operator")).status_code != 403
 
 
-def test_no_kpi_snapshots(aapi: Api) -> None:
+def test_kpi_snapshots_go_to_their_agency_only(aapi: Api) -> None:
     now = datetime.now(UTC)
     for category in (Category.PUBLIC_SERVICE, Category.FIELD_REPORT, None):
         aapi.bus.publish(KpiSnapshot(source=f"s-{category}", at=now, values=(), category=category))
+    for agency in AGENCIES.values():
+        aapi.bus.publish(
+            KpiSnapshot(
+                source="public_service", at=now, values=(), category=Category.PUBLIC_SERVICE, agency=agency
+            )
+        )
     for _ in range(200):
-        if len(aapi.client.get("/api/kpi", headers=aapi.auth("admin")).json()) == 3:
+        if len(aapi.client.get("/api/kpi", headers=aapi.auth("tuphap")).json()) == 1:
             break
-    assert aapi.client.get("/api/kpi", headers=aapi.auth("tuphap")).json() == []
+    admin = aapi.client.get("/api/kpi", headers=aapi.auth("admin")).json()
+    assert sorted(k["source"] for k in admin) == ["s-None", "s-field_report", "s-public_service"]
+    assert {k["agency"] for k in admin} == {None}  # the site-wide ones only: no agency's tiles on the wall
+    for name, agency in AGENCIES.items():
+        own = aapi.client.get("/api/kpi", headers=aapi.auth(name)).json()
+        assert [(k["source"], k["agency"]) for k in own] == [("public_service", agency)]
+
+
+def test_the_refresher_publishes_each_agency_its_own_counts(aapi: Api) -> None:
+    _push_kpi_records(aapi)
+    service: KpiService = aapi.app.state.kpi
+    published: list[object] = []
+    now = datetime(2026, 9, 15, 10, tzinfo=UTC)
+    KpiRefresher(service, published.append, clock=lambda: now).run_once()
+    snaps = [m for m in published if isinstance(m, KpiSnapshot)]
+    assert {(k.source, k.agency) for k in snaps if k.agency} == {
+        (source, agency) for source in ("public_service", "field_report") for agency in AGENCIES.values()
+    }
+    month = parse_period("month", now, service.calendar)
+    for agency in AGENCIES.values():
+        own = {k.source: {v.key: v.value for v in k.values} for k in snaps if k.agency == agency}
+        want = service.dossier_kpis(month, now, agency=agency)["total"]
+        assert own["public_service"]["open_overdue"] == want["open_overdue"] == 3
+        assert (
+            own["field_report"]["backlog"]
+            == service.report_kpis(month, now, agency=agency)["total"]["backlog"]
+        )
+    site = {k.source: {v.key: v.value for v in k.values} for k in snaps if k.agency is None}
+    assert site["public_service"]["open_overdue"] == 6
 
 
 @pytest.mark.parametrize(
