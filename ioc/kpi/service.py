@@ -71,6 +71,8 @@ class KpiStore(RecordSink, Protocol):
 
     def list_users(self) -> list[UserRecord]: ...
 
+    def use_dossier_rules(self, rules: dk.DossierRules) -> None: ...
+
 
 class PeriodError(ValueError):
     pass
@@ -122,6 +124,9 @@ class KpiService:
     config: KpiConfig
     calendar: WorkCalendar
     store: KpiStore
+
+    def __post_init__(self) -> None:
+        self.store.use_dossier_rules(self.rules)  # outcomes computed as dossiers are stored
 
     @property
     def rules(self) -> dk.DossierRules:

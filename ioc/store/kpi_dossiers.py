@@ -96,6 +96,11 @@ class DossierQueries:
         rules = self._dossier_rules
         return facts_of(d, rules[0], rules[1]) if rules else facts_of(d, None)
 
+    def use_dossier_rules(self, rules: DossierRules) -> None:
+        """Compute the outcome of every dossier stored from now on with ``rules``."""
+        with self._lock:
+            self._dossier_rules = (rules, rules_key(rules))
+
     def ensure_dossier_facts(self, rules: DossierRules) -> int:
         """Use ``rules`` for the dossiers stored from now on, and recompute the facts of those
         stored under other rules or none. Returns how many rows were recomputed."""
