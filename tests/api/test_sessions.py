@@ -14,6 +14,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from ioc.api.context import ApiOptions
 from ioc.cli import main
+from ioc.store.sessions import SessionKind
+from ioc.store.sqlite import SqliteStore
 from tests.api.conftest import PASSWORDS, Api, build_api
 from tests.factories import make_ioc_config
 
@@ -140,8 +142,9 @@ def test_a_revocation_made_while_a_waiter_was_busy_is_not_missed(tmp_path: Path)
 
     from ioc.api.sessions import RevocationWatch, SessionStore
 
-    store = SessionStore.in_dir(tmp_path)
-    first = store.open("olga", "stamp", "login", 60)
+    db = SqliteStore(tmp_path / "ioc.db")
+    store = SessionStore(db)
+    first = store.open("olga", "stamp", SessionKind.LOGIN, 60)
 
     async def scenario() -> int:
         watch = RevocationWatch(store)
@@ -154,4 +157,4 @@ def test_a_revocation_made_while_a_waiter_was_busy_is_not_missed(tmp_path: Path)
         return revision
 
     assert asyncio.run(scenario()) > 0
-    store.close()
+    db.close()
