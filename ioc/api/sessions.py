@@ -129,7 +129,8 @@ class RevocationWatch:
             revision = await asyncio.to_thread(self._sessions.revision)
         except Exception as exc:  # the store is down: websockets keep their last check meanwhile
             if not self._failing:
-                logger.warning("cannot read the session revision (retrying): %s", exc)
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                logger.warning("cannot read the session revision (retrying): %s", reason)
             self._failing = True
             return None
         if self._failing:
