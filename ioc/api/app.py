@@ -3,7 +3,8 @@
 ``create_app`` wires routers to a bus, a store and (optionally) the engine's live view; it owns
 neither the bus nor the store (``ioc serve`` opens and closes them). The lifespan starts the
 live-state follower (latest camera status / KPI per key from the bus), the session revocation
-watch and retention, and stops them in reverse order.
+watch and retention, and stops them in reverse order. Sessions are kept in the store (the first
+start after an upgrade moves an older ``data_dir/sessions.db`` into it).
 
 Every HTTP response carries the security headers of ``ioc.api.middleware``; bodies over
 ``max_body_bytes`` are refused with 413 before a route reads them; ``X-Forwarded-For`` /
@@ -131,7 +132,6 @@ def _lifespan(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            ctx.sessions.close()
 
     return lifespan
 
@@ -151,7 +151,7 @@ def create_app(
 ) -> FastAPI:
     """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
     applies ``PUT /api/config`` to the running pipeline (hot reload)."""
-    sessions = SessionStore.in_dir(settings.data_dir)
+    sessions = SessionStore.open_for(store, settings.data_dir)
     ctx = AppContext(
         settings=settings,
         bus=bus,

@@ -1,4 +1,5 @@
-"""Store contract: alerts (current row + history/audit trail), flow counts and users.
+"""Store contract: alerts (current row + history/audit trail), flow counts, users and their
+sessions (:class:`ioc.store.sessions.SessionTable`).
 
 The store is the source of truth for ``/ws`` resume: every alert message the bus publishes is
 appended to the history with its ``seq``; the current row of an alert is the merge of the latest
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ioc.messages import Alert, AlertStatus, Category, FlowCount, Severity
+from ioc.store.sessions import SessionTable
 
 WORKFLOW_FIELDS = (
     "status",
@@ -102,7 +104,7 @@ class UserRecord:
     """The agency of an ``agency``-role user (None for every other role)."""
 
 
-class Store(Protocol):
+class Store(SessionTable, Protocol):
     def max_seq(self) -> int:
         """Highest alert seq ever stored (0 when empty)."""
         ...

@@ -32,6 +32,7 @@ from ioc.store.base import (
     merge_message,
 )
 from ioc.store.kpi_sql import KpiTables, kpi_schema
+from ioc.store.sessions_sql import SessionTables, session_schema
 
 Row = Sequence[Any]
 
@@ -67,6 +68,7 @@ def schema(d: Dialect) -> list[str]:
             username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
             created_ts DOUBLE PRECISION NOT NULL, agency TEXT)""",
         *kpi_schema(),
+        *session_schema(),
     ]
 
 
@@ -87,7 +89,7 @@ class _Connection(Protocol):
     def close(self) -> None: ...
 
 
-class SqlStore(KpiTables, ABC):
+class SqlStore(KpiTables, SessionTables, ABC):
     """Every statement runs under one lock: one writer at a time, reads never see half a write."""
 
     dialect: Dialect

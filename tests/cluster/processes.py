@@ -94,9 +94,9 @@ class Cluster:
         }
         self.nodes: list[Node] = []
 
-    def api(self, name: str = "api1") -> Node:
+    def api(self, name: str = "api1", **env_overrides: str) -> Node:
         port = free_port()
-        env = {**self.env, "IOC_NODE_NAME": name, "IOC_PORT": str(port)}
+        env = {**self.env, "IOC_NODE_NAME": name, "IOC_PORT": str(port), **env_overrides}
         node = Node(
             name,
             [sys.executable, "-m", "ioc.cli", "serve", "--no-engine"],
