@@ -13,8 +13,9 @@ JPEG quality — and API nodes serve ``GET /api/cameras/{id}/frame.jpg`` from Re
   serves a stale picture as live.
 - ``<prefix>:watch:<camera>``: set for ``WATCH_SECONDS`` by an API node each time it is asked for
   the camera's picture. Workers publish only watched cameras, so a site with no wall open costs
-  no encoding and no Redis traffic (40 cameras at 2 pictures/s of ~80 kB would be about half a
-  CPU core of JPEG encoding and 6 MB/s into Redis around the clock).
+  no encoding and no Redis traffic (40 cameras at 2 pictures/s of ~108 kB would be ~0.3 of a CPU
+  core of annotating and encoding, and ~8.6 MB/s into Redis, around the clock:
+  ``benchmarks/live_frames.py``).
 
 Writes are fenced in Redis: one Lua script checks that the camera's lease
 (``<prefix>:lease:<camera>``) is still ``<node>|<token>`` before writing, so a worker that lost
