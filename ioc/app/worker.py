@@ -6,8 +6,7 @@ not fatal: the node waits for it, and spools), start the health server, start th
 publisher (``ioc.cluster.frame_publisher``), run the lease loop.
 Shutdown (SIGINT / SIGTERM) stops the live-picture publisher and every camera (their last alerts
 still go out), gives the leases back, sends what is queued (what cannot go stays in the spool for
-the next start) and stops the
-health server.
+the next start) and stops the health server.
 """
 
 from __future__ import annotations

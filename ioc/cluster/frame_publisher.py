@@ -17,6 +17,7 @@ logged once per outage; the publisher carries on with the next tick.
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -46,7 +47,18 @@ return redis.call('PEXPIRE', KEYS[2], ARGV[3])
 """
 """Extends the picture's life only if it is still this lease's picture; 0 when it is gone."""
 
-SENT, KEPT, GONE, FENCED = "sent", "kept", "gone", "fenced"
+
+class Outcome(enum.StrEnum):
+    """What became of one camera's picture in a tick (the ``outcome`` label, but for ``gone``)."""
+
+    SENT = "sent"
+    """A new picture replaced the camera's previous one."""
+    KEPT = "kept"
+    """Nothing new: the picture already there lives on."""
+    GONE = "gone"
+    """Nothing new, and the picture had expired (a late tick): sent again next tick."""
+    FENCED = "fenced"
+    """Refused: another worker holds the camera's lease now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +109,7 @@ class LiveFramePublisher:
             else:
                 self._failing = False
 
-    def tick(self) -> dict[str, str]:
+    def tick(self) -> dict[str, Outcome]:
         """One round (see the module docstring); returns each written camera's outcome."""
         held = list(self._cameras())
         self._sent = {c: s for c, s in self._sent.items() if any(h.camera_id == c for h in held)}
@@ -130,19 +142,19 @@ class LiveFramePublisher:
         else:
             self._put(keys=keys, args=[*args, write.tile.jpeg, write.tile.index], client=pipe)
 
-    def _note(self, write: _Write, result: int) -> str:
+    def _note(self, write: _Write, result: int) -> Outcome:
         camera_id = write.camera.camera_id
         if result < 0:
-            outcome = FENCED
+            outcome = Outcome.FENCED
         elif result == 0:
-            outcome = GONE  # expired meanwhile: sent again next tick
+            outcome = Outcome.GONE
             self._sent.pop(camera_id, None)
         elif write.tile is None:
-            outcome = KEPT
+            outcome = Outcome.KEPT
         else:
-            outcome = SENT
+            outcome = Outcome.SENT
             self._sent[camera_id] = _Sent(write.camera.token, write.tile.index)
             metrics.LIVE_FRAME_BYTES.labels(camera=camera_id).inc(len(write.tile.jpeg))
-        if outcome != GONE:
-            metrics.LIVE_FRAMES.labels(camera=camera_id, outcome=outcome).inc()
+        if outcome is not Outcome.GONE:
+            metrics.LIVE_FRAMES.labels(camera=camera_id, outcome=outcome.value).inc()
         return outcome
