@@ -30,7 +30,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
-from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, LiveState
+from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, FrameSource, LiveState
 from ioc.api.docs import install_docs
 from ioc.api.errors import install_errors
 from ioc.api.middleware import BodyLimit, RejectNul, SecurityHeaders
@@ -142,6 +142,7 @@ def create_app(
     bus: ServerBus,
     store: Store,
     engine: EngineView | None = None,
+    frames: FrameSource | None = None,
     config: IocConfig | None = None,
     options: ApiOptions | None = None,
     dashboard_dir: Path | None = None,
@@ -150,7 +151,8 @@ def create_app(
     kpi_service: KpiService | None = None,
 ) -> FastAPI:
     """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
-    applies ``PUT /api/config`` to the running pipeline (hot reload)."""
+    applies ``PUT /api/config`` to the running pipeline (hot reload); ``frames`` serves the live
+    pictures (default: the engine's)."""
     sessions = SessionStore.open_for(store, settings.data_dir)
     ctx = AppContext(
         settings=settings,
@@ -164,6 +166,7 @@ def create_app(
         ),
         revocations=RevocationWatch(sessions),
         engine=engine,
+        frames=frames if frames is not None else engine,
         options=options or ApiOptions(),
         reloader=reloader,
     )
