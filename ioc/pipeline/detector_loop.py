@@ -99,7 +99,7 @@ class Pending:
 @dataclass(slots=True)
 class _CameraState:
     planner: DetectionPlanner
-    taken_at: float = float("-inf")  # loop clock when a frame was last taken from the slot
+    due_at: float = float("-inf")  # loop clock from which the next frame may be taken (fps cap)
     pending: Pending | None = None
     in_flight: bool = False  # a plan of this camera is in the detector now
 
@@ -269,7 +269,7 @@ class DetectorLoop:
 
     def _due(self, feed: CameraFeed) -> bool:
         state = self._state[feed.camera.id]
-        return not state.in_flight and self._clock() - state.taken_at >= 1.0 / feed.camera.detect.fps
+        return not state.in_flight and self._clock() >= state.due_at
 
     def _plan_guarded(self, feed: CameraFeed) -> Plan | None:
         """``_plan``, but a failure on one camera's frame skips that frame, not every camera."""
@@ -279,7 +279,7 @@ class DetectorLoop:
             camera_id = feed.camera.id
             logger.exception("camera %s: frame could not be prepared for the detector; skipped", camera_id)
             metrics.PIPELINE_ERRORS.labels(camera=camera_id, stage="gate").inc()
-            self._state[camera_id].taken_at = self._clock()  # counted against the fps cap: no log flood
+            self._taken(self._state[camera_id], feed.camera)  # counted against the fps cap: no log flood
             return None
 
     def _plan(self, feed: CameraFeed) -> Plan | None:
@@ -289,13 +289,21 @@ class DetectorLoop:
         frame = feed.source.take(0.0)
         if frame is None:
             return None
-        state.taken_at = self._clock()
+        self._taken(state, camera)
         if state.planner.camera is not camera:
             state.planner.reconfigure(camera)  # the worker took a new config (hot reload)
         plan = state.planner.plan(frame, feed.sink.track_hints())
         if plan is None:
             metrics.DETECTOR_SKIPPED.labels(camera=camera.id).inc()
         return plan
+
+    def _taken(self, state: _CameraState, camera: CameraConfig) -> None:
+        """A frame was taken: the next is due one period after this one was, so polling delays do
+        not add up and a camera gets its ``detect.fps`` where the detector keeps up; but never
+        sooner than half a period from now (no burst after a long wait)."""
+        now, period = self._clock(), 1.0 / camera.detect.fps
+        on_time = now - state.due_at < period
+        state.due_at = max(state.due_at + period, now + period / 2) if on_time else now + period
 
     def _accept(self, feed: CameraFeed, plan: Plan) -> None:
         """A hold goes to the worker now (replacing an older waiting plan: frames stay in order);

@@ -294,3 +294,21 @@ def test_cameras_are_planned_while_the_detector_runs_and_the_busy_one_waits_for_
         stop.set()
         thread.join(timeout=2.0)
     assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("poll_every", [0.05, 0.15, 0.21])
+def test_a_camera_gets_its_fps_however_late_the_polls_come_but_never_more(poll_every: float) -> None:
+    """Polls that come late (a loaded machine) do not add up: the next frame is due one period
+    after the last was, so a 5 fps camera gets 5 frames a second, not one per two polls."""
+    worker = _feed("cadence")[1]
+    source = _CountingSource("cadence")
+    clock = _Clock()
+    loop = DetectorLoop(BlobDetector(), [CameraFeed(source, worker)], clock=clock)
+    stop = threading.Event()
+    stop.set()  # collect polls once and returns
+    seconds = 6.0
+    for _ in range(round(seconds / poll_every)):
+        loop.detect(loop.collect(stop))
+        clock.now += poll_every
+    polls_per_second = 1.0 / poll_every
+    assert source.takes / seconds == pytest.approx(min(5.0, polls_per_second), rel=0.1)
