@@ -20,6 +20,7 @@ category, whatever the number of stored alerts.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Sequence
@@ -40,6 +41,8 @@ FACT_COLUMNS = (
     ("cols_version", "INTEGER"),
 )
 BACKFILL_BATCH = 1000
+
+logger = logging.getLogger(__name__)
 
 _NEW, _RESOLVED, _INFO = AlertStatus.NEW.value, AlertStatus.RESOLVED.value, Severity.INFO.value
 _END = AlertState.END.value
@@ -130,8 +133,12 @@ class OpsQueries:
                         "WHERE id = ? AND cols_version IS NULL",
                         (*fact_values(Alert.model_validate_json(body)), alert_id),
                     )
+            if rows and not done:
+                logger.info("filling ended_ts and acknowledged_ts of the alerts stored before they existed")
             done += len(rows)
             if len(rows) < batch:
+                if done:
+                    logger.info("filled the columns of %d stored alerts", done)
                 return done
 
     def alert_counts(self, recent_since: datetime, overdue_before: datetime) -> dict[Category, AlertCounts]:
