@@ -9,6 +9,7 @@ changes.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,6 +86,35 @@ class FlowQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertCounts:
+    """What the operations KPIs count among the stored alerts of one category (or of all, summed
+    with ``+``), given two instants: ``recent_since`` (the start of the 24 h window) and
+    ``overdue_before`` (an alert awaiting acknowledgement that started before it is overdue).
+
+    The rules are :mod:`ioc.kpi.operations`'s: ``open`` (not resolved, and ongoing or awaiting
+    acknowledgement), ``unacknowledged`` (new and not ``info``), ``overdue`` (unacknowledged and
+    started before ``overdue_before``); among the alerts started at or after ``recent_since``:
+    ``recent`` (all of them), ``recent_to_handle`` (not ``info``), ``recent_handled`` (not ``info``
+    and no longer new), ``recent_acknowledged`` (with an acknowledgement time) and
+    ``recent_ack_seconds`` (the sum, over those, of the seconds from start to acknowledgement).
+    """
+
+    open: int = 0
+    unacknowledged: int = 0
+    overdue: int = 0
+    recent: int = 0
+    recent_to_handle: int = 0
+    recent_handled: int = 0
+    recent_acknowledged: int = 0
+    recent_ack_seconds: float = 0.0
+
+    def __add__(self, other: AlertCounts) -> AlertCounts:
+        return AlertCounts(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in dataclasses.fields(AlertCounts))
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     alert_id: str
     action: Action
@@ -131,6 +161,12 @@ class Store(SessionTable, Protocol):
         ...
 
     def history(self, alert_id: str) -> list[HistoryEntry]: ...
+
+    def alert_counts(self, recent_since: datetime, overdue_before: datetime) -> dict[Category, AlertCounts]:
+        """:class:`AlertCounts` per category, counted by the store over every stored alert (no
+        alert is read into memory, nothing is capped); one entry for each category that has at
+        least one alert stored, all-zero when none of them counts."""
+        ...
 
     def prune_alerts(self, before: datetime) -> int:
         """Delete alerts last updated before ``before`` with their history; returns how many."""

@@ -32,6 +32,7 @@ from ioc.store.base import (
     merge_message,
 )
 from ioc.store.kpi_sql import KpiTables, kpi_schema
+from ioc.store.ops_sql import FACT_COLUMNS, OpsQueries, fact_values
 from ioc.store.sessions_sql import SessionTables, session_schema
 
 Row = Sequence[Any]
@@ -89,7 +90,7 @@ class _Connection(Protocol):
     def close(self) -> None: ...
 
 
-class SqlStore(KpiTables, SessionTables, ABC):
+class SqlStore(KpiTables, SessionTables, OpsQueries, ABC):
     """Every statement runs under one lock: one writer at a time, reads never see half a write."""
 
     dialect: Dialect
@@ -137,6 +138,8 @@ class SqlStore(KpiTables, SessionTables, ABC):
             for stmt in schema(self.dialect):
                 self._q(stmt)
             self._add_missing_columns()
+            self._add_fact_columns()
+        self.backfill_fact_columns()
 
     def _add_missing_columns(self) -> None:
         """Columns added after a store was first created (an older users table has no agency)."""
@@ -154,13 +157,7 @@ class SqlStore(KpiTables, SessionTables, ABC):
 
     def _write_row(self, alert: Alert) -> None:
         self._q(
-            """INSERT INTO alerts (id, seq, camera_id, category, rule_type, severity, status, state,
-                   started_ts, updated_ts, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, camera_id = excluded.camera_id,
-                   category = excluded.category, rule_type = excluded.rule_type,
-                   severity = excluded.severity, status = excluded.status, state = excluded.state,
-                   started_ts = excluded.started_ts, updated_ts = excluded.updated_ts,
-                   body = excluded.body""",
+            _UPSERT_ALERT,
             (
                 alert.id,
                 alert.seq,
@@ -173,6 +170,7 @@ class SqlStore(KpiTables, SessionTables, ABC):
                 ts(alert.started_at),
                 ts(alert.updated_at),
                 alert.model_dump_json(),
+                *fact_values(alert),
             ),
         )
 
@@ -379,6 +377,15 @@ def _flow_where(query: FlowQuery) -> tuple[list[str], list[Any]]:
         params.append(ts(query.until))
     return where, params
 
+
+_ALERT_COLUMNS = (
+    "id, seq, camera_id, category, rule_type, severity, status, state, started_ts, updated_ts, body, "
+    + ", ".join(name for name, _ in FACT_COLUMNS)
+).split(", ")
+_UPSERT_ALERT = (
+    f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES ({', '.join('?' for _ in _ALERT_COLUMNS)}) "
+    "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _ALERT_COLUMNS if c != "id")
+)
 
 _USER_COLUMNS = "username, role, password_hash, created_ts, agency"
 
