@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 
 from ioc.bus.base import Message
+from ioc.bus.fanout import Fanout
 from ioc.bus.subscription import DEFAULT_QUEUE_SIZE, Subscription
 from ioc.messages import Alert, FlowCount
 from ioc.store.base import Store
@@ -24,32 +25,6 @@ logger = logging.getLogger(__name__)
 
 class BusClosedError(RuntimeError):
     pass
-
-
-class Fanout:
-    """The set of live subscriptions; offering never blocks."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._subs: set[Subscription] = set()
-
-    def add(self, sub: Subscription) -> None:
-        with self._lock:
-            self._subs.add(sub)
-
-    def remove(self, sub: Subscription) -> None:
-        with self._lock:
-            self._subs.discard(sub)
-
-    def offer(self, message: Message) -> None:
-        with self._lock:
-            subs = list(self._subs)
-        for sub in subs:
-            sub.offer_threadsafe(message)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._subs)
 
 
 class MemoryBus:

@@ -35,7 +35,7 @@ import redis
 
 from ioc import metrics
 from ioc.bus.base import Message
-from ioc.bus.memory import Fanout
+from ioc.bus.fanout import Fanout
 from ioc.bus.subscription import DEFAULT_QUEUE_SIZE, Subscription
 from ioc.cluster.leases import lease_holders
 from ioc.messages import Alert, CameraStatus, FlowCount, KpiSnapshot
