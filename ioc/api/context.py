@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ioc.api.sessions import RevocationWatch, SessionStore
 from ioc.api.throttle import LoginThrottle
+from ioc.api.wire_cache import WireCache
 from ioc.bus.base import ServerBus
 from ioc.config.models import IocConfig
 from ioc.config.reload import ReloadOutcome, WriteFile
@@ -99,6 +100,7 @@ class AppContext:
     engine: EngineView | None = None
     options: ApiOptions = field(default_factory=ApiOptions)
     reloader: ConfigSubmitter | None = None
+    wire: WireCache = field(default_factory=WireCache)
 
     @property
     def idle_seconds(self) -> float:
