@@ -4,7 +4,10 @@ one API node (the real ``ioc serve --no-engine`` process), delivery latency per 
 A publisher thread sends ``--rate`` alerts/s for ``--seconds`` (each alert's ``updated_at`` is
 its publish time); every client records when each alert arrived. The clients run in
 ``--client-procs`` separate processes (not in the benchmark's own process), but on the same
-machine: they share its cores with the API node, Redis and PostgreSQL. The baseline, measured in
+machine: they share its cores with the API node, Redis and PostgreSQL. They are light frame
+readers (the upgrade, then frames parsed off the socket, permessage-deflate offered as browsers
+do); ``--library-clients`` uses the ``websockets`` library's client instead, which costs the
+shared cores more. The baseline, measured in
 the same run on the same API node, is one client at the same rate; the ratio says what fan-out to
 ``--clients`` costs. Target: p99 ≤ 100 ms at 50 clients × 200 alerts/s.
 
@@ -22,16 +25,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import multiprocessing as mp
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +91,130 @@ class Result:
 
 
 # -- clients (in their own processes) --------------------------------------------------------------
-async def _client(port: int, token: str, expected: int, ready: asyncio.Event) -> list[float]:
+class FrameReader(asyncio.Protocol):
+    """A light ``/ws`` client, so that 50 of them cost the shared cores little: the HTTP upgrade,
+    then the server's frames parsed straight off the socket. A message's arrival time is when its
+    bytes arrived. Offers permessage-deflate like a browser does (and inflates when the server
+    takes it), answers the server's pings, sends nothing else."""
+
+    def __init__(self, request: bytes, expected: int) -> None:
+        loop = asyncio.get_running_loop()
+        self.request, self.expected = request, expected
+        self.welcomed: asyncio.Future[None] = loop.create_future()
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.out: list[float] = []
+        self._buf = bytearray()
+        self._upgraded = False
+        self._inflate: Any = None  # zlib decompressor when the server compresses
+        self._fresh_inflate = False  # server_no_context_takeover: a new decompressor per message
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for future in (self.welcomed, self.done):
+            if not future.done():
+                future.set_exception(ConnectionError(f"closed after {len(self.out)} alerts: {exc}"))
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        self._buf += data
+        if not self._upgraded and not self._upgrade():
+            return
+        pos = 0
+        while (frame := self._frame(pos)) is not None:
+            pos, first, payload = frame
+            self._handle(first, payload, now)
+        del self._buf[:pos]
+
+    def _upgrade(self) -> bool:
+        end = self._buf.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = bytes(self._buf[:end]).decode("latin-1").lower()
+        del self._buf[: end + 4]
+        if not head.startswith("http/1.1 101"):
+            raise ConnectionError(f"upgrade refused: {head.splitlines()[0]}")
+        if "permessage-deflate" in head:
+            self._inflate = zlib.decompressobj(-15)
+            self._fresh_inflate = "server_no_context_takeover" in head
+        self._upgraded = True
+        return True
+
+    def _frame(self, pos: int) -> tuple[int, int, bytes] | None:
+        """(end, first byte, payload) of the frame at ``pos``, or None until it is all here."""
+        buf = self._buf
+        if len(buf) - pos < 2:
+            return None
+        length, head = buf[pos + 1] & 0x7F, 2
+        if length == 126:
+            if len(buf) - pos < 4:
+                return None
+            length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+        elif length == 127:
+            if len(buf) - pos < 10:
+                return None
+            length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+        end = pos + head + length
+        if len(buf) < end:
+            return None
+        return end, buf[pos], bytes(buf[pos + head : end])
+
+    def _handle(self, first: int, payload: bytes, now: float) -> None:
+        opcode = first & 0x0F
+        if opcode == 0x9:  # ping: a masked pong (zero mask) with the same payload
+            assert self.transport is not None and len(payload) < 126
+            self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+        elif opcode == 0x8 and self.transport is not None:
+            self.transport.close()
+        elif opcode == 0x1:
+            if first & 0x40:  # RSV1: compressed
+                if self._fresh_inflate:
+                    self._inflate = zlib.decompressobj(-15)
+                payload = self._inflate.decompress(payload + b"\0\0\xff\xff")
+            self._text(payload, now)
+        else:
+            raise ConnectionError(f"unexpected frame opcode {opcode}")
+
+    def _text(self, payload: bytes, now: float) -> None:
+        if not self.welcomed.done():
+            self.welcomed.set_result(None)
+            return
+        message = json.loads(payload)
+        if message.get("type") != "alert" or self.done.done():
+            return
+        self.out.append(now - datetime.fromisoformat(message["updated_at"]).timestamp())
+        if len(self.out) == self.expected:
+            self.done.set_result(None)
+
+
+async def _light_client(port: int, token: str, expected: int, ready: asyncio.Event) -> list[float]:
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+    ).encode()
+    loop = asyncio.get_running_loop()
+    reader = FrameReader(request, expected)
+    transport, _ = await loop.create_connection(lambda: reader, "127.0.0.1", port)
+    try:
+        await asyncio.wait_for(reader.welcomed, 30)
+        ready.set()
+        try:
+            await asyncio.wait_for(reader.done, expected / 10 + 30)  # the publisher takes expected/rate
+        except (TimeoutError, ConnectionError) as exc:
+            print(f"  a client gave up after {len(reader.out)} of {expected} alerts: {exc!r}", flush=True)
+    finally:
+        transport.close()
+    return reader.out
+
+
+async def _library_client(port: int, token: str, expected: int, ready: asyncio.Event) -> list[float]:
+    """The same measurement through the ``websockets`` library's client (costs the cores more)."""
     out: list[float] = []
     async with connect(f"ws://127.0.0.1:{port}/ws?token={token}", max_queue=None) as ws:
         await ws.recv()  # welcome
@@ -106,10 +235,11 @@ async def _client(port: int, token: str, expected: int, ready: asyncio.Event) ->
 
 
 async def _clients(
-    port: int, token: str, count: int, expected: int, ready: Any
+    port: int, token: str, count: int, expected: int, library: bool, ready: Any
 ) -> tuple[list[float], float]:
+    client = _library_client if library else _light_client
     events = [asyncio.Event() for _ in range(count)]
-    tasks = [asyncio.create_task(_client(port, token, expected, e)) for e in events]
+    tasks = [asyncio.create_task(client(port, token, expected, e)) for e in events]
     await asyncio.gather(*(e.wait() for e in events))
     cpu_before = _cpu()
     ready.put(count)
@@ -122,10 +252,12 @@ def _cpu() -> float:
     return times.user + times.system
 
 
-def client_process(port: int, token: str, count: int, expected: int, ready: Any, results: Any) -> None:
+def client_process(
+    port: int, token: str, count: int, expected: int, library: bool, ready: Any, results: Any
+) -> None:
     """``count`` clients on one event loop; puts their latencies, and the CPU seconds the process
     used from the moment they were connected, on ``results``."""
-    results.put(asyncio.run(_clients(port, token, count, expected, ready)))
+    results.put(asyncio.run(_clients(port, token, count, expected, library, ready)))
 
 
 # -- the API node and the publisher ---------------------------------------------------------------
@@ -201,7 +333,9 @@ def measure(
     ready, results = ctx.Queue(), ctx.Queue()
     shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     workers = [
-        ctx.Process(target=client_process, args=(api.port, token, n, expected, ready, results))
+        ctx.Process(
+            target=client_process, args=(api.port, token, n, expected, args.library_clients, ready, results)
+        )
         for n in shares
         if n
     ]
@@ -263,6 +397,7 @@ def run(args: argparse.Namespace, variants: list[Variant]) -> None:
                         )
                         expected = int(args.rate * args.seconds) * n
                         results.append(Result(variant.label, n, values, expected, api_cpu, clients_cpu))
+                        print_result(results[-1], args.rate)
                     api.stop()
             report(results, args)
         finally:
@@ -272,16 +407,21 @@ def run(args: argparse.Namespace, variants: list[Variant]) -> None:
             admin.close()
 
 
+def print_result(res: Result, rate: float) -> None:
+    p50, p99 = _p(res.latencies, 50) * 1000, _p(res.latencies, 99) * 1000
+    print(
+        f"{res.label:>10} {res.clients:3} clients x {rate:g}/s: p50 {p50:8.1f} ms,"
+        f" p99 {p99:8.1f} ms, {len(res.latencies)} of {res.expected},"
+        f" API node CPU {sum(res.api_cpu_s):5.1f} s (system {res.api_cpu_s[1]:4.1f} s),"
+        f" clients CPU {res.clients_cpu_s:5.1f} s",
+        flush=True,
+    )
+
+
 def report(results: list[Result], args: argparse.Namespace) -> None:
-    print(f"\nload average before the report: {os.getloadavg()[0]:.2f} (1 min)")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (1 min)")
     for res in results:
-        p50, p99 = _p(res.latencies, 50) * 1000, _p(res.latencies, 99) * 1000
-        print(
-            f"{res.label:>10} {res.clients:3} clients x {args.rate:g}/s: p50 {p50:8.1f} ms,"
-            f" p99 {p99:8.1f} ms, {len(res.latencies)} of {res.expected},"
-            f" API node CPU {sum(res.api_cpu_s):5.1f} s (system {res.api_cpu_s[1]:4.1f} s),"
-            f" clients CPU {res.clients_cpu_s:5.1f} s"
-        )
+        print_result(res, args.rate)
     labels = list(dict.fromkeys(r.label for r in results))
     for label in labels:
         one = [_p(r.latencies, 99) for r in results if r.label == label and r.clients == 1]
@@ -300,6 +440,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--library-clients",
+        action="store_true",
+        help="clients through the websockets library's asyncio client instead of the light frame reader",
+    )
     parser.add_argument("--variant", action="append", default=[], help="LABEL=SPEC, see above")
     parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
     parser.add_argument(
@@ -312,6 +457,7 @@ def main() -> None:
     if args.client_procs < 1 or args.clients < 1:
         parser.error("--clients and --client-procs must be ≥ 1")
     variants = [Variant.parse(v) for v in args.variant] or [Variant("current")]
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # clean up on kill
     run(args, variants)
 
 

@@ -18,7 +18,10 @@
 - Consumed alerts are stored (idempotent by seq: nodes sharing PostgreSQL store each once) and then
   offered to the node's subscribers — the same store-then-fan-out order as ``MemoryBus``, which
   keeps resume gap-free. An alert the store refuses (PostgreSQL down) is neither acknowledged nor
-  offered: it stays pending and is reclaimed and stored once the store is back.
+  offered: it stays pending and is reclaimed and stored once the store is back. Entries are
+  acknowledged with one ``XACK`` per read (up to 200); a node that dies between delivering and
+  acknowledging has them reclaimed: stored again idempotently, and offered again (clients merge
+  alerts by ``id``).
 """
 
 from __future__ import annotations
@@ -261,8 +264,7 @@ class RedisBus:
             self.group, self.consumer, {self.stream: ">"}, count=200, block=self._block_ms
         )
         for _stream, items in batches or []:
-            for entry_id, fields in items:
-                self._handle(entry_id, fields)
+            self._ack([entry_id for entry_id, fields in items if self._handle(entry_id, fields)])
 
     def _reclaim(self) -> None:
         """Take over entries a dead consumer of our group read but never acknowledged."""
@@ -272,9 +274,8 @@ class RedisBus:
                 self.stream, self.group, self.consumer, self._claim_idle_ms, start_id=cursor, count=200
             )
             cursor, entries = reply[0], reply[1]
-            for entry_id, fields in entries:
-                metrics.BUS_RECLAIMED.inc()
-                self._handle(entry_id, fields)
+            metrics.BUS_RECLAIMED.inc(len(entries))
+            self._ack([entry_id for entry_id, fields in entries if self._handle(entry_id, fields)])
             if cursor == "0-0" or not entries:
                 break
         self._forget_idle_consumers()
@@ -286,16 +287,23 @@ class RedisBus:
             if info["name"] != self.consumer and info.get("pending", 0) == 0 and idle > self._claim_idle_ms:
                 self._sub.xgroup_delconsumer(self.stream, self.group, info["name"])
 
-    def _handle(self, entry_id: str, fields: dict[str, str] | None) -> None:
-        if fields:  # None: a pending entry trimmed from the stream
-            try:
-                message = decode_entry(fields)
-            except ValueError as exc:
-                logger.error("redis bus: dropping unreadable entry %s: %s", entry_id, exc)
-            else:
-                if self._admitted(message, fields) and not self._deliver(message):
-                    return  # not stored: left pending, reclaimed and tried again after claim_idle_ms
-        self._sub.xack(self.stream, self.group, entry_id)
+    def _handle(self, entry_id: str, fields: dict[str, str] | None) -> bool:
+        """Whether the entry is done with (to be acknowledged): delivered, fenced off, unreadable or
+        trimmed; False leaves it pending (the store refused it), to be reclaimed after
+        ``claim_idle_ms``."""
+        if not fields:  # None: a pending entry trimmed from the stream
+            return True
+        try:
+            message = decode_entry(fields)
+        except ValueError as exc:
+            logger.error("redis bus: dropping unreadable entry %s: %s", entry_id, exc)
+            return True
+        return not self._admitted(message, fields) or self._deliver(message)
+
+    def _ack(self, entry_ids: list[str]) -> None:
+        """One ``XACK`` for a whole read (not one round trip per entry)."""
+        if entry_ids:
+            self._sub.xack(self.stream, self.group, *entry_ids)
 
     def _admitted(self, message: Message, fields: dict[str, str]) -> bool:
         fence = fields.get("fence")
