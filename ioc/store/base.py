@@ -9,6 +9,7 @@ changes.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -110,6 +111,11 @@ class Store(Protocol):
     def save_alert(self, alert: Alert) -> Alert:
         """Append a published message (seq set) and update the current row. Returns the merged
         record (workflow fields kept from the row). Idempotent for a seq already stored."""
+        ...
+
+    def save_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """:meth:`save_alert` for each, in order, in one transaction (one commit for a burst):
+        all are stored or, raising, none."""
         ...
 
     def apply_action(

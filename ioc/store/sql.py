@@ -181,30 +181,37 @@ class SqlStore(KpiTables, ABC):
         return int(rows[0][0] or 0)
 
     def save_alert(self, alert: Alert) -> Alert:
-        if alert.seq is None:
-            raise ValueError(f"alert {alert.id!r} has no seq: publish it through the bus")
+        return self.save_alerts([alert])[0]
+
+    def save_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        for alert in alerts:
+            if alert.seq is None:
+                raise ValueError(f"alert {alert.id!r} has no seq: publish it through the bus")
         with self._tx():
-            stored = self._q("SELECT body FROM alert_history WHERE seq = ?", (alert.seq,))
-            if stored:
-                return Alert.model_validate_json(stored[0][0])
-            current = self._current(alert.id, lock=True)
-            merged = merge_message(current, alert)
-            self._write_row(merged)
-            republish = is_republish(current, alert)
-            detail = {"state": alert.state.value} | ({REPUBLISH: True} if republish else {})
-            self._q(
-                "INSERT INTO alert_history (alert_id, seq, action, at_ts, actor, detail, body) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    alert.id,
-                    alert.seq,
-                    Action.MESSAGE.value,
-                    ts(datetime.now(UTC) if republish else alert.updated_at),
-                    None,
-                    json.dumps(detail),
-                    merged.model_dump_json(),
-                ),
-            )
+            return [self._save_in_tx(alert) for alert in alerts]
+
+    def _save_in_tx(self, alert: Alert) -> Alert:
+        stored = self._q("SELECT body FROM alert_history WHERE seq = ?", (alert.seq,))
+        if stored:
+            return Alert.model_validate_json(stored[0][0])
+        current = self._current(alert.id, lock=True)
+        merged = merge_message(current, alert)
+        self._write_row(merged)
+        republish = is_republish(current, alert)
+        detail = {"state": alert.state.value} | ({REPUBLISH: True} if republish else {})
+        self._q(
+            "INSERT INTO alert_history (alert_id, seq, action, at_ts, actor, detail, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                alert.id,
+                alert.seq,
+                Action.MESSAGE.value,
+                ts(datetime.now(UTC) if republish else alert.updated_at),
+                None,
+                json.dumps(detail),
+                merged.model_dump_json(),
+            ),
+        )
         return merged
 
     def apply_action(
