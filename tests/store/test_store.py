@@ -245,3 +245,10 @@ def test_a_burst_with_an_alert_without_seq_stores_none_of_it(store: Store) -> No
     with pytest.raises(ValueError, match="no seq"):
         store.save_alerts([make_alert(1).model_copy(update={"seq": 1}), make_alert(2)])
     assert store.max_seq() == 0
+
+
+def test_a_seq_twice_in_one_burst_is_stored_once(store: Store) -> None:
+    alert = make_alert(1).model_copy(update={"seq": 1})
+    merged = store.save_alerts([alert, alert.model_copy(update={"value": 99.0})])
+    assert merged[0] == merged[1]
+    assert len(store.messages_after(0, 10)) == 1
