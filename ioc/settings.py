@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated extra Origins allowed on /ws (the server's own origin always is)",
     )
+    ws_compression: bool = Field(
+        False,
+        description="Offer permessage-deflate on /ws (compresses every message once per client: "
+        "CPU on the API node for bandwidth a LAN wall does not need)",
+    )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, le=1_073_741_824, description="Largest request body accepted (413 above)"
     )

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ioc.api.sessions import RevocationWatch, SessionStore
 from ioc.api.throttle import LoginThrottle
+from ioc.api.wire_cache import WireCache
 from ioc.bus.base import ServerBus
 from ioc.config.models import IocConfig
 from ioc.config.reload import ReloadOutcome, WriteFile
@@ -107,6 +108,7 @@ class AppContext:
     frames: FrameSource | None = None
     options: ApiOptions = field(default_factory=ApiOptions)
     reloader: ConfigSubmitter | None = None
+    wire: WireCache = field(default_factory=WireCache)
 
     @property
     def idle_seconds(self) -> float:

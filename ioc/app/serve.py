@@ -275,6 +275,7 @@ def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:
             timeout_graceful_shutdown=5,
             proxy_headers=False,  # the app applies X-Forwarded-* from IOC_TRUSTED_PROXIES itself
             ws_max_size=65_536,
+            ws_per_message_deflate=settings.ws_compression,
             ssl_certfile=settings.tls_cert,
             ssl_keyfile=settings.tls_key,
         )

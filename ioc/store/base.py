@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -142,6 +143,11 @@ class Store(SessionTable, Protocol):
     def save_alert(self, alert: Alert) -> Alert:
         """Append a published message (seq set) and update the current row. Returns the merged
         record (workflow fields kept from the row). Idempotent for a seq already stored."""
+        ...
+
+    def save_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """:meth:`save_alert` for each, in order, in one transaction (one commit for a burst):
+        all are stored or, raising, none."""
         ...
 
     def apply_action(

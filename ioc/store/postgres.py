@@ -58,6 +58,10 @@ class PostgresStore(SqlStore):
             cur = self._connection().execute(sql, tuple(params))  # once, on a fresh connection
         return list(cur.fetchall()) if cur.description is not None else []
 
+    def _exec_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._connection().cursor().executemany(sql, [tuple(r) for r in rows])  # pipelined
+
     def _begin(self) -> None:
         self._connection().execute("BEGIN")
         self._in_tx = True

@@ -38,6 +38,9 @@ class SqliteStore(SqlStore):
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(sql, tuple(params)).fetchall()
 
+    def _exec_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, [tuple(r) for r in rows])
+
     def _begin(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
 
