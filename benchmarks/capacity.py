@@ -246,6 +246,8 @@ def report(args: argparse.Namespace, machine: str, runs: list[Measured]) -> None
     print("|---|---|---|---|---|---|---|---|")
     for m in runs:
         print(_row(m, args.busy))
+    if len(runs) < 2:
+        return
     ioc, naive = runs
     busy_ids = [c for c in ioc.per_camera if is_busy(c, args.busy)]
     worst_ioc = min((ioc.per_camera[c] for c in busy_ids), default=0.0)
@@ -266,6 +268,9 @@ def main() -> None:
     p.add_argument("--models-dir", type=Path, default=Path("models"))
     p.add_argument(
         "--naive-model", type=Path, default=None, help="weights for the naive loop (default: the .pt)"
+    )
+    p.add_argument(
+        "--only-ioc", action="store_true", help="skip the naive loop (to compare ioc settings or versions)"
     )
     p.add_argument("--run", choices=["ioc", "naive"], help=argparse.SUPPRESS)
     p.add_argument("--urls", help=argparse.SUPPRESS)
@@ -298,7 +303,7 @@ def serve(args: argparse.Namespace) -> None:
     try:
         urls = {c: server.url(c) for c in ids}
         runs = []
-        for run in ("ioc", "naive"):
+        for run in ("ioc",) if args.only_ioc else ("ioc", "naive"):
             _say(f"{run} run: {args.cameras} cameras on RTSP port {server.port}, {args.seconds:g} s measured")
             runs.append(_child(run, args, urls))
     finally:

@@ -8,6 +8,11 @@ read, then again ``--seconds`` later (growth). The baseline is the same worker w
 each row prints its RSS ratio to it and the RSS added per extra camera.
 
     .venv/bin/python benchmarks/worker_memory.py [--cameras 1 2 4 8] [--settle 15] [--seconds 15]
+
+A soak is the same with one camera count, a long ``--seconds`` and ``--every`` to print the worker's
+and the API node's figures along the way (does RSS level off or keep growing?):
+
+    .venv/bin/python benchmarks/worker_memory.py --cameras 8 --settle 60 --seconds 1800 --every 120
 """
 
 from __future__ import annotations
@@ -51,26 +56,47 @@ def _config(path: Path, clip: Path, cameras: int) -> Path:
 
 
 def measure(
-    tmp: Path, redis_url: str, pg_url: str, clip: Path, cameras: int, settle: float, seconds: float
+    tmp: Path,
+    redis_url: str,
+    pg_url: str,
+    clip: Path,
+    cameras: int,
+    settle: float,
+    seconds: float,
+    every: float | None = None,
 ) -> tuple[Sample, Sample]:
     config = _config(tmp / f"cameras-{cameras}.yaml", clip, cameras)
     cluster = Cluster(tmp / f"run-{cameras}", redis_url, pg_url, config, 10)
     (tmp / f"run-{cameras}").mkdir()
     try:
-        cluster.api(f"api-{cameras}")
+        api = cluster.api(f"api-{cameras}")
         worker = cluster.worker(f"w-{cameras}")
         eventually(
             lambda: len(worker.health().get("cameras", {})) == cameras, 60, f"{cameras} cameras leased"
         )
         time.sleep(settle)
         first = _sample(worker.process.pid)
-        time.sleep(seconds)
+        start = time.monotonic()
+        if every:
+            _progress(0.0, first, _sample(api.process.pid), first)
+            while time.monotonic() - start + every < seconds:
+                time.sleep(every)
+                now = _sample(worker.process.pid)
+                _progress(time.monotonic() - start, now, _sample(api.process.pid), first)
+        time.sleep(max(0.0, seconds - (time.monotonic() - start)))
         return first, _sample(worker.process.pid)
     finally:
         cluster.stop()
 
 
-def run(counts: list[int], settle: float, seconds: float, pg_url: str) -> None:
+def _progress(elapsed: float, worker: Sample, api: Sample, first: Sample) -> None:
+    growth = (worker.rss_mb / first.rss_mb - 1.0) * 100.0
+    print(f"  {elapsed / 60:5.1f} min: worker RSS {worker.rss_mb:6.1f} MB ({growth:+.1f} %), "
+          f"threads {worker.threads}, open files {worker.files}; API node RSS {api.rss_mb:6.1f} MB, "
+          f"threads {api.threads}, open files {api.files}", flush=True)  # fmt: skip
+
+
+def run(counts: list[int], settle: float, seconds: float, pg_url: str, every: float | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         redis_server = RedisServer(tmp)
@@ -84,11 +110,13 @@ def run(counts: list[int], settle: float, seconds: float, pg_url: str) -> None:
                 admin.execute(f"CREATE SCHEMA {schema}")
                 try:
                     url = f"{pg_url}?options=-csearch_path%3D{schema}"
-                    first, last = measure(tmp, redis_server.url, url, clip, n, settle, seconds)
+                    first, last = measure(tmp, redis_server.url, url, clip, n, settle, seconds, every)
                 finally:
                     admin.execute(f"DROP SCHEMA {schema} CASCADE")
                 rows.append((n, first, last))
-                rss = f"RSS {first.rss_mb:6.1f} MB → {last.rss_mb:6.1f} MB after {seconds:g} s"
+                growth = (last.rss_mb / first.rss_mb - 1.0) * 100.0
+                rss = f"RSS {first.rss_mb:6.1f} MB → {last.rss_mb:6.1f} MB ({growth:+.1f} %)"
+                rss += f" after {seconds:g} s"
                 print(f"{n:3} cameras: {rss}, threads {first.threads} → {last.threads}, "
                       f"open files {first.files} → {last.files}")  # fmt: skip
         finally:
@@ -107,8 +135,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=15.0)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--database-url", default="postgresql://127.0.0.1:5432/test")
+    parser.add_argument("--every", type=float, default=None, help="also print figures every N seconds")
     args = parser.parse_args()
-    run(args.cameras, args.settle, args.seconds, args.database_url)
+    run(args.cameras, args.settle, args.seconds, args.database_url, args.every)
 
 
 if __name__ == "__main__":

@@ -108,3 +108,12 @@ FENCED = Counter(
 BUS_RECLAIMED = Counter(
     "ioc_bus_reclaimed_total", "Stream entries an API node reclaimed from a dead consumer (XAUTOCLAIM)"
 )
+LIVE_FRAMES = Counter(
+    "ioc_live_frames_total",
+    "Live camera pictures a worker offered to Redis for API nodes, by outcome "
+    "(sent: a new picture; kept: unchanged, its expiry extended; fenced: refused, the lease is another's)",
+    ["camera", "outcome"],
+)
+LIVE_FRAME_BYTES = Counter(
+    "ioc_live_frame_bytes_total", "Bytes of live camera pictures a worker sent to Redis", ["camera"]
+)

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     spool_max_messages: int = Field(
         100_000, ge=1, description="ioc worker: messages kept on disk while Redis is unreachable"
     )
+    live_frame_seconds: float = Field(
+        0.5,
+        ge=0,
+        le=60,
+        description="Cluster: how often a worker sends a watched camera's live picture to Redis for API "
+        "nodes (set the same on API nodes: they wait about two of these for a first picture); 0: never",
+    )
     database_url: str | None = Field(None, description="postgresql://… ; default SQLite under data_dir")
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     openvino_threads: int = Field(
@@ -84,6 +91,11 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated extra Origins allowed on /ws (the server's own origin always is)",
+    )
+    ws_compression: bool = Field(
+        False,
+        description="Offer permessage-deflate on /ws (compresses every message once per client: "
+        "CPU on the API node for bandwidth a LAN wall does not need)",
     )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, le=1_073_741_824, description="Largest request body accepted (413 above)"

@@ -383,3 +383,13 @@ class Coverage:
             for mx1, my1, mx2, my2 in self.moved
         )
         return changed >= MOVED_SHARE * area
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTile:
+    """A camera's live picture: the processed frame ``index`` with boxes, zones and lines drawn,
+    encoded as JPEG at ``encoded_at`` (monotonic clock)."""
+
+    index: int
+    encoded_at: float
+    jpeg: bytes

@@ -3,7 +3,8 @@
 ``create_app`` wires routers to a bus, a store and (optionally) the engine's live view; it owns
 neither the bus nor the store (``ioc serve`` opens and closes them). The lifespan starts the
 live-state follower (latest camera status / KPI per key from the bus), the session revocation
-watch and retention, and stops them in reverse order.
+watch and retention, and stops them in reverse order. Sessions are kept in the store (the first
+start after an upgrade moves an older ``data_dir/sessions.db`` into it).
 
 Every HTTP response carries the security headers of ``ioc.api.middleware``; bodies over
 ``max_body_bytes`` are refused with 413 before a route reads them; ``X-Forwarded-For`` /
@@ -29,7 +30,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ioc.api import ws
 from ioc.api.auth import load_or_create_secret
-from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, LiveState
+from ioc.api.context import ApiOptions, AppContext, ConfigSubmitter, EngineView, FrameSource, LiveState
 from ioc.api.docs import install_docs
 from ioc.api.errors import install_errors
 from ioc.api.middleware import BodyLimit, RejectNul, SecurityHeaders
@@ -131,7 +132,6 @@ def _lifespan(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            ctx.sessions.close()
 
     return lifespan
 
@@ -142,6 +142,7 @@ def create_app(
     bus: ServerBus,
     store: Store,
     engine: EngineView | None = None,
+    frames: FrameSource | None = None,
     config: IocConfig | None = None,
     options: ApiOptions | None = None,
     dashboard_dir: Path | None = None,
@@ -150,8 +151,9 @@ def create_app(
     kpi_service: KpiService | None = None,
 ) -> FastAPI:
     """The app; ``services`` (e.g. the operations KPI publisher) run while it serves; ``reloader``
-    applies ``PUT /api/config`` to the running pipeline (hot reload)."""
-    sessions = SessionStore.in_dir(settings.data_dir)
+    applies ``PUT /api/config`` to the running pipeline (hot reload); ``frames`` serves the live
+    pictures (default: the engine's)."""
+    sessions = SessionStore.open_for(store, settings.data_dir)
     ctx = AppContext(
         settings=settings,
         bus=bus,
@@ -164,6 +166,7 @@ def create_app(
         ),
         revocations=RevocationWatch(sessions),
         engine=engine,
+        frames=frames if frames is not None else engine,
         options=options or ApiOptions(),
         reloader=reloader,
     )

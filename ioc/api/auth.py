@@ -27,6 +27,7 @@ from pwdlib import PasswordHash
 from ioc.api.sessions import SessionEnded, SessionStore
 from ioc.messages import Alert, CameraStatus, Category, FlowCount, KpiSnapshot
 from ioc.store.base import Store, UserRecord
+from ioc.store.sessions import SessionKind
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +211,11 @@ def user_stamp(secret: str, user: UserRecord) -> str:
 
 
 def issue_token(
-    secret: str, sessions: SessionStore, user: UserRecord, ttl: timedelta, kind: str = "login"
+    secret: str,
+    sessions: SessionStore,
+    user: UserRecord,
+    ttl: timedelta,
+    kind: SessionKind = SessionKind.LOGIN,
 ) -> str:
     """Open a server-side session for ``user`` and return its signed token (``sid`` names it).
     ``kind`` is ``login`` (idle limit applies) or ``cli`` (``ioc token``, for scripts)."""

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ioc.api.sessions import RevocationWatch, SessionStore
 from ioc.api.throttle import LoginThrottle
+from ioc.api.wire_cache import WireCache
 from ioc.bus.base import ServerBus
 from ioc.config.models import IocConfig
 from ioc.config.reload import ReloadOutcome, WriteFile
@@ -18,12 +19,19 @@ from ioc.settings import Settings
 from ioc.store.base import Store
 
 
-class EngineView(Protocol):
+class FrameSource(Protocol):
+    """Where ``frame.jpg`` comes from: the engine in this process, or (an API node of a cluster)
+    the pictures workers publish to Redis (``ioc.cluster.frames.LiveFrames``)."""
+
+    def latest_frame_jpeg(self, camera_id: str) -> bytes | None:
+        """The camera's live picture as JPEG; None when there is none. May raise
+        ``ioc.cluster.frames.FramesUnavailableError`` (the API answers 503)."""
+
+
+class EngineView(FrameSource, Protocol):
     """The part of the pipeline's engine the API reads (ioc.pipeline implements it)."""
 
     def camera_statuses(self) -> Sequence[CameraStatus]: ...
-
-    def latest_frame_jpeg(self, camera_id: str) -> bytes | None: ...
 
 
 class ConfigSubmitter(Protocol):
@@ -97,8 +105,10 @@ class AppContext:
     throttle: LoginThrottle
     revocations: RevocationWatch
     engine: EngineView | None = None
+    frames: FrameSource | None = None
     options: ApiOptions = field(default_factory=ApiOptions)
     reloader: ConfigSubmitter | None = None
+    wire: WireCache = field(default_factory=WireCache)
 
     @property
     def idle_seconds(self) -> float:

@@ -137,18 +137,25 @@ class Connection:
             await self.ws.send_text(payload)
 
     async def pump(self, sub: Subscription) -> None:
-        async for message in sub:
-            if isinstance(message, Alert) and message.seq is not None:
-                self.last_seq = max(self.last_seq, message.seq)
-            camera_category = (
-                self.ctx.live.camera_category(message.camera_id)
-                if isinstance(message, CameraStatus)
-                else None
-            )
-            if may_receive(self.user, message, camera_category) and self.filters.allows(
-                message, camera_category
-            ):
-                await self.send(message.model_dump_json())
+        """Forward what the bus has, a batch at a time: each message encoded once for every
+        connection (``ctx.wire``), the batch written under one hold of the send lock."""
+        while True:
+            texts = [self.ctx.wire.text(m) for m in await sub.next_batch() if self._passes(m)]
+            if texts:
+                async with self._send_lock:
+                    for text in texts:
+                        await self.ws.send_text(text)
+
+    def _passes(self, message: Message) -> bool:
+        """Whether this client gets ``message``; notes an alert's seq as passed either way."""
+        if isinstance(message, Alert) and message.seq is not None:
+            self.last_seq = max(self.last_seq, message.seq)
+        camera_category = (
+            self.ctx.live.camera_category(message.camera_id) if isinstance(message, CameraStatus) else None
+        )
+        return may_receive(self.user, message, camera_category) and self.filters.allows(
+            message, camera_category
+        )
 
     async def heartbeat(self) -> None:
         interval = self.ctx.options.heartbeat_seconds

@@ -2,7 +2,8 @@
 
 Start-up is a list of steps: check the settings, take the HTTP port (so a port in use fails at
 once, before the engine loads), load the config, open the store, make sure an admin exists, open
-the bus, start the engine, serve HTTP on the port taken first (the app's lifespan runs retention
+the bus, start the engine (or, an API node of a cluster, read the live pictures workers publish to
+Redis), serve HTTP on the port taken first (the app's lifespan runs retention
 and the operations KPIs).
 Shutdown (SIGINT / SIGTERM) stops the server and its background threads, then undoes the steps in
 reverse: the engine's readers and workers stop (their last alerts still go out), the bus stores
@@ -27,6 +28,7 @@ from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
 from ioc.app.settings_check import SettingsError, checked_settings
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
+from ioc.cluster.frames import LiveFrames, first_wait_seconds
 from ioc.config.kpi_models import KpiConfig
 from ioc.config.models import IocConfig
 from ioc.config.reload import ConfigReloader
@@ -185,6 +187,9 @@ def serve(
         if engine_enabled and config is not None:
             engine = start_engine(config, settings, bus.publish)
             undo.callback(engine.stop)
+        frames = cluster_frames(settings) if engine is None else None
+        if frames is not None:
+            undo.callback(frames.close)
         from ioc.api.app import create_app
 
         reloader = config_reloader(settings, config, engine)
@@ -202,6 +207,7 @@ def serve(
             bus=bus,
             store=store,
             engine=engine,
+            frames=frames,
             config=config,
             services=services,
             reloader=reloader,
@@ -219,6 +225,13 @@ def start_engine(config: IocConfig, settings: Settings, publish: Any) -> Any:
     engine = Engine(config, settings, publish)
     engine.start()
     return engine
+
+
+def cluster_frames(settings: Settings) -> LiveFrames | None:
+    """An API node without an engine serves the live pictures workers publish to Redis."""
+    if not settings.redis_url:
+        return None
+    return LiveFrames(settings.redis_url, first_wait_seconds=first_wait_seconds(settings.live_frame_seconds))
 
 
 def config_reloader(settings: Settings, config: IocConfig | None, engine: Any) -> ConfigReloader | None:
@@ -262,6 +275,7 @@ def run_server(app: Any, settings: Settings, sock: socket.socket) -> None:
             timeout_graceful_shutdown=5,
             proxy_headers=False,  # the app applies X-Forwarded-* from IOC_TRUSTED_PROXIES itself
             ws_max_size=65_536,
+            ws_per_message_deflate=settings.ws_compression,
             ssl_certfile=settings.tls_cert,
             ssl_keyfile=settings.tls_key,
         )

@@ -1,8 +1,9 @@
 """``ioc users add|list|passwd|remove`` and ``ioc token``: user management from a shell.
 
-``passwd`` and ``remove`` end every session of the user (a running ``ioc serve`` on the same data
-dir refuses the old tokens and closes their websockets within a second); ``ioc token`` opens a
-session without an idle limit (for scripts), ended like any other.
+``passwd`` and ``remove`` end every session of the user (every ``ioc serve`` node using the same
+store refuses the old tokens and closes their websockets within a second); ``ioc token`` opens a
+session without an idle limit (for scripts), ended like any other. Sessions live in the store
+(SQLite under the data dir, or ``IOC_DATABASE_URL``), so these commands act on every node.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ioc.app.settings_check import SettingsError, checked_settings
 from ioc.settings import Settings
 from ioc.store import StoreError, open_store
 from ioc.store.base import Store
+from ioc.store.sessions import SessionKind
 
 MIN_PASSWORD = 8
 MAX_TOKEN_MINUTES = 10 * 366 * 24 * 60
@@ -95,12 +97,8 @@ def _need_username(args: argparse.Namespace) -> str:
     return str(args.username)
 
 
-def _end_sessions(settings: Settings, username: str) -> None:
-    sessions = SessionStore.in_dir(settings.data_dir)
-    try:
-        count = sessions.revoke_user(username)
-    finally:
-        sessions.close()
+def _end_sessions(store: Store, settings: Settings, username: str) -> None:
+    count = SessionStore.open_for(store, settings.data_dir).revoke_user(username)
     if count:
         print(f"ended {count} session{'s' if count != 1 else ''} of {username}")
 
@@ -115,7 +113,7 @@ def _run(store: Store, args: argparse.Namespace, settings: Settings) -> None:
     if args.action == "remove":
         store.remove_user(name)
         print(f"removed {name}")
-        _end_sessions(settings, name)
+        _end_sessions(store, settings, name)
         return
     if args.action == "add":
         problem = agency_error(Role(args.role), getattr(args, "agency", None))
@@ -129,7 +127,7 @@ def _run(store: Store, args: argparse.Namespace, settings: Settings) -> None:
     else:
         store.set_password(name, hash_password(password))
         print(f"changed the password of {name}")
-        _end_sessions(settings, name)
+        _end_sessions(store, settings, name)
     if generated:
         print(f"password: {password}")
 
@@ -172,15 +170,15 @@ def token_command(args: argparse.Namespace) -> int:
         return exc.code
     try:
         user = store.get_user(args.username)
+        if user is None:
+            print(f"ioc token: unknown user {args.username!r} (see: ioc users list)", file=sys.stderr)
+            return 1
+        sessions = SessionStore.open_for(store, settings.data_dir)
+        secret = load_or_create_secret(settings.data_dir)
+        print(issue_token(secret, sessions, user, timedelta(minutes=minutes), kind=SessionKind.CLI))
+    except StoreError as exc:
+        print(f"ioc token: {exc}", file=sys.stderr)
+        return 1
     finally:
         store.close()
-    if user is None:
-        print(f"ioc token: unknown user {args.username!r} (see: ioc users list)", file=sys.stderr)
-        return 1
-    sessions = SessionStore.in_dir(settings.data_dir)
-    try:
-        secret = load_or_create_secret(settings.data_dir)
-        print(issue_token(secret, sessions, user, timedelta(minutes=minutes), kind="cli"))
-    finally:
-        sessions.close()
     return 0

@@ -2,10 +2,11 @@
 
 Start-up is a list of steps: check the settings (``IOC_REDIS_URL`` is required), take the health
 port (so a port in use fails at once), load the config, connect to Redis (a Redis that is down is
-not fatal: the node waits for it, and spools), start the health server, run the lease loop.
-Shutdown (SIGINT / SIGTERM) stops every camera (their last alerts still go out), gives the leases
-back, sends what is queued (what cannot go stays in the spool for the next start) and stops the
-health server.
+not fatal: the node waits for it, and spools), start the health server, start the live-picture
+publisher (``ioc.cluster.frame_publisher``), run the lease loop.
+Shutdown (SIGINT / SIGTERM) stops the live-picture publisher and every camera (their last alerts
+still go out), gives the leases back, sends what is queued (what cannot go stays in the spool for
+the next start) and stops the health server.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ioc.app.settings_check import SettingsError, checked_settings
 from ioc.bus.redis_bus import RedisBus, connect
+from ioc.cluster.frame_publisher import LiveFramePublisher
 from ioc.cluster.leases import CameraLeases
 from ioc.cluster.node import CameraRunner, DetectorFactory, SharedDetectors, WorkerNode
 from ioc.cluster.spool import DiskSpool, Outbox
@@ -113,17 +115,35 @@ def run_worker(
     served = threading.Thread(target=health.serve_forever, name="ioc-worker-health", daemon=True)
     served.start()
     stop = stop or _stop_on_signals()
+    pictures = start_live_frames(settings, node, stop)
     print(f"ioc: worker {node_name} running; health on http://{settings.host}:{settings.worker_port}/healthz",
           flush=True)  # fmt: skip
     try:
         node.run(stop)
     finally:
         logger.info("worker %s: shutting down: cameras, leases, outbox, health", node_name)
+        stop.set()
+        if pictures is not None:
+            pictures.join(timeout=5)
         node.shutdown()
         health.shutdown()
         health.server_close()
         bus.close()
     return 0
+
+
+def start_live_frames(settings: Settings, node: WorkerNode, stop: threading.Event) -> threading.Thread | None:
+    """The thread that publishes watched cameras' live pictures for API nodes (none when
+    ``IOC_LIVE_FRAME_SECONDS`` is 0)."""
+    if not settings.live_frame_seconds or settings.redis_url is None:
+        return None
+    client = connect(settings.redis_url, timeout_s=2.0)
+    publisher = LiveFramePublisher(
+        client, node.node, node.held_cameras, interval_seconds=settings.live_frame_seconds
+    )
+    thread = threading.Thread(target=publisher.run, args=(stop,), name="ioc-live-frames", daemon=True)
+    thread.start()
+    return thread
 
 
 def warm_up(config: IocConfig, settings: Settings, node_name: str, detectors: SharedDetectors) -> None:

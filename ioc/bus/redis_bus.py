@@ -18,7 +18,11 @@
 - Consumed alerts are stored (idempotent by seq: nodes sharing PostgreSQL store each once) and then
   offered to the node's subscribers — the same store-then-fan-out order as ``MemoryBus``, which
   keeps resume gap-free. An alert the store refuses (PostgreSQL down) is neither acknowledged nor
-  offered: it stays pending and is reclaimed and stored once the store is back.
+  offered: it stays pending and is reclaimed and stored once the store is back. Entries are
+  stored a read (up to 200) at a time, the alerts in one transaction (one commit per burst, not
+  per alert), and acknowledged with one ``XACK`` per read; a node that dies between delivering
+  and acknowledging has them reclaimed: stored again idempotently, and offered again (clients
+  merge alerts by ``id``).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import redis
 
 from ioc import metrics
 from ioc.bus.base import Message
-from ioc.bus.memory import Fanout
+from ioc.bus.fanout import Fanout
 from ioc.bus.subscription import DEFAULT_QUEUE_SIZE, Subscription
 from ioc.cluster.leases import lease_holders
 from ioc.messages import Alert, CameraStatus, FlowCount, KpiSnapshot
@@ -261,8 +265,7 @@ class RedisBus:
             self.group, self.consumer, {self.stream: ">"}, count=200, block=self._block_ms
         )
         for _stream, items in batches or []:
-            for entry_id, fields in items:
-                self._handle(entry_id, fields)
+            self._handle(items)
 
     def _reclaim(self) -> None:
         """Take over entries a dead consumer of our group read but never acknowledged."""
@@ -272,9 +275,8 @@ class RedisBus:
                 self.stream, self.group, self.consumer, self._claim_idle_ms, start_id=cursor, count=200
             )
             cursor, entries = reply[0], reply[1]
-            for entry_id, fields in entries:
-                metrics.BUS_RECLAIMED.inc()
-                self._handle(entry_id, fields)
+            metrics.BUS_RECLAIMED.inc(len(entries))
+            self._handle(entries)
             if cursor == "0-0" or not entries:
                 break
         self._forget_idle_consumers()
@@ -286,16 +288,38 @@ class RedisBus:
             if info["name"] != self.consumer and info.get("pending", 0) == 0 and idle > self._claim_idle_ms:
                 self._sub.xgroup_delconsumer(self.stream, self.group, info["name"])
 
-    def _handle(self, entry_id: str, fields: dict[str, str] | None) -> None:
-        if fields:  # None: a pending entry trimmed from the stream
-            try:
-                message = decode_entry(fields)
-            except ValueError as exc:
-                logger.error("redis bus: dropping unreadable entry %s: %s", entry_id, exc)
+    def _handle(self, entries: list[tuple[str, dict[str, str] | None]]) -> None:
+        """One read: decode and admit each entry, store the alerts of the whole burst in one
+        transaction, offer what was stored in stream order, then acknowledge with one ``XACK``
+        every entry done with. Entries the store refused stay pending (reclaimed after
+        ``claim_idle_ms``)."""
+        done: list[str] = []
+        ready: list[tuple[str, Message]] = []
+        for entry_id, fields in entries:
+            message = self._admit_entry(entry_id, fields)
+            if message is None:
+                done.append(entry_id)
             else:
-                if self._admitted(message, fields) and not self._deliver(message):
-                    return  # not stored: left pending, reclaimed and tried again after claim_idle_ms
-        self._sub.xack(self.stream, self.group, entry_id)
+                ready.append((entry_id, message))
+        stored = self._store_all([message for _, message in ready])
+        for (entry_id, _), message in zip(ready, stored, strict=True):
+            if message is not None:
+                self._offer(message)
+                done.append(entry_id)
+        if done:
+            self._sub.xack(self.stream, self.group, *done)
+
+    def _admit_entry(self, entry_id: str, fields: dict[str, str] | None) -> Message | None:
+        """The entry's message, or None when there is nothing to deliver (trimmed, unreadable,
+        fenced off): acknowledged as it is."""
+        if not fields:  # None: a pending entry trimmed from the stream
+            return None
+        try:
+            message = decode_entry(fields)
+        except ValueError as exc:
+            logger.error("redis bus: dropping unreadable entry %s: %s", entry_id, exc)
+            return None
+        return message if self._admitted(message, fields) else None
 
     def _admitted(self, message: Message, fields: dict[str, str]) -> bool:
         fence = fields.get("fence")
@@ -313,20 +337,46 @@ class RedisBus:
         )
         return False
 
-    def _deliver(self, message: Message) -> bool:
-        """Store an alert or a flow count, then offer it live; False (nothing offered) when the
-        store failed."""
+    def _store_all(self, messages: list[Message]) -> list[Message | None]:
+        """Each message as stored (alerts merged with their row); None where the store failed.
+        The burst is tried in one transaction first, then, if that fails, one by one, so that
+        one message the store refuses does not hold back the others."""
+        if not messages:
+            return []
+        try:
+            return self._store_burst(messages)
+        except Exception as exc:
+            if len(messages) > 1:
+                logger.warning("redis bus: storing %d messages at once failed (%s)", len(messages), exc)
+                return [self._store_one(m) for m in messages]
+            logger.warning("redis bus: storing a %s failed (%s); retrying later", messages[0].type, exc)
+            return [None]
+
+    def _store_burst(self, messages: list[Message]) -> list[Message | None]:
+        assert self._store is not None
+        alerts = [m for m in messages if isinstance(m, Alert)]
+        merged = iter(self._store.save_alerts(alerts) if alerts else [])
+        out: list[Message | None] = []
+        for message in messages:
+            if isinstance(message, FlowCount):
+                self._store.save_flow(message)
+            out.append(next(merged) if isinstance(message, Alert) else message)
+        return out
+
+    def _store_one(self, message: Message) -> Message | None:
         assert self._store is not None
         try:
             if isinstance(message, Alert):
-                message = self._store.save_alert(message)
-            elif isinstance(message, FlowCount):
+                return self._store.save_alert(message)
+            if isinstance(message, FlowCount):
                 self._store.save_flow(message)
         except Exception as exc:
             logger.warning("redis bus: storing a %s failed (%s); retrying later", message.type, exc)
-            return False
+            return None
+        return message
+
+    def _offer(self, message: Message) -> None:
         if isinstance(message, Alert) and message.seq is not None:
             with self._lock:
                 self._last_seq = max(self._last_seq, message.seq)
         self._fanout.offer(message)
-        return True

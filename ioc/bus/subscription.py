@@ -2,15 +2,17 @@
 
 The subscription registers for live messages *before* it reads the store, buffers what arrives
 meanwhile, replays the stored alerts after ``after_seq`` and then drains the buffer, skipping
-alerts it already replayed. Live messages are offered from any thread through the subscriber's
-event loop (``call_soon_threadsafe``) into a bounded queue; when that queue is full the
-subscription is marked slow and ends with :class:`SlowConsumerError` — the publisher never waits.
+alerts it already replayed. Live messages reach it on its own event loop through the bus's
+:class:`ioc.bus.fanout.Fanout` (one loop wake-up per burst) and wait in a bounded buffer; when
+that buffer is full the subscription is marked slow and ends with :class:`SlowConsumerError` —
+the publisher never waits. A consumer takes everything buffered at once (:meth:`next_batch`), so
+one that fell behind catches up without one loop round-trip per message.
 """
-
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from ioc.bus.base import Message
@@ -37,36 +39,36 @@ class Subscription:
         queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
         self.loop = asyncio.get_running_loop()
+        self.queue_size = queue_size
         self._after_seq = after_seq
         self._replay = replay
         self._unregister = unregister
-        self._queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=queue_size)
+        self._buffer: deque[Message] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self._overflow = asyncio.Event()
         self._closed = False
-        self._iter: AsyncGenerator[Message, None] | None = None
+        self._batches: AsyncGenerator[list[Message], None] | None = None
+        self._taken: deque[Message] = deque()
 
     @property
     def overflowed(self) -> asyncio.Event:
-        """Set (on the loop) the moment a live message found the queue full."""
+        """Set (on the loop) the moment a live message found the buffer full."""
         return self._overflow
 
-    def offer_threadsafe(self, message: Message) -> None:
-        """Called by the bus from any thread; never blocks."""
-        if self._closed:
-            return
-        try:
-            self.loop.call_soon_threadsafe(self._offer, message)
-        except RuntimeError:  # loop already closed: the subscriber is gone
-            self._closed = True
-
-    def _offer(self, message: Message) -> None:
+    def push(self, message: Message) -> None:
+        """On the subscription's loop (the fan-out's drain); never blocks."""
         if self._closed or self._overflow.is_set():
             return
-        try:
-            self._queue.put_nowait(message)
-        except asyncio.QueueFull:
-            logger.warning("bus subscriber fell %d messages behind; cutting it off", self._queue.maxsize)
+        if len(self._buffer) >= self.queue_size:
+            logger.warning("bus subscriber fell %d messages behind; cutting it off", self.queue_size)
             self._overflow.set()
+        else:
+            self._buffer.append(message)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def close(self) -> None:
         if not self._closed:
@@ -77,52 +79,65 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Message:
-        if self._iter is None:
-            self._iter = self._messages()
-        return await anext(self._iter)
+        while not self._taken:
+            self._taken.extend(await self.next_batch())
+        return self._taken.popleft()
+
+    async def next_batch(self) -> list[Message]:
+        """Everything there is now, in order (at least one message; a replay page at a time while
+        replaying): a consumer that fell behind catches up in one step, not one per message. What
+        the batch holds no longer counts against the buffer's bound."""
+        if self._batches is None:
+            self._batches = self._all_batches()
+        return await anext(self._batches)
 
     async def aclose(self) -> None:
-        if self._iter is not None:
-            await self._iter.aclose()
+        if self._batches is not None:
+            await self._batches.aclose()
         self.close()
 
-    async def _messages(self) -> AsyncGenerator[Message, None]:
+    async def _all_batches(self) -> AsyncGenerator[list[Message], None]:
         try:
             last = -1
             if self._after_seq is not None and self._replay is not None:
                 last = self._after_seq
-                async for alert in self._replayed(self._after_seq):
-                    last = alert.seq if alert.seq is not None else last
-                    yield alert
+                async for page in self._replayed(self._after_seq):
+                    last = page[-1].seq or last
+                    yield list(page)
             while True:
-                message = await self._next_live()
-                if isinstance(message, Alert) and message.seq is not None and message.seq <= last:
-                    continue
-                yield message
+                batch = await self._take_live()
+                if last >= 0:
+                    batch = [m for m in batch if not _replayed_already(m, last)]
+                if batch:
+                    yield batch
         finally:
             self.close()
 
-    async def _replayed(self, after: int) -> AsyncIterator[Alert]:
+    async def _replayed(self, after: int) -> AsyncIterator[list[Alert]]:
         assert self._replay is not None
         while True:
             page = await asyncio.to_thread(self._replay, after, REPLAY_PAGE)
-            for alert in page:
-                yield alert
+            if page:
+                yield page
             if len(page) < REPLAY_PAGE:
                 return
             after = page[-1].seq or after
 
-    async def _next_live(self) -> Message:
+    async def _take_live(self) -> list[Message]:
+        while not self._buffer:
+            if self._overflow.is_set():
+                raise SlowConsumerError("subscriber queue full")
+            self._waiter = self.loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         if self._overflow.is_set():
             raise SlowConsumerError("subscriber queue full")
-        get = asyncio.ensure_future(self._queue.get())
-        cut = asyncio.ensure_future(self._overflow.wait())
-        try:
-            done, _ = await asyncio.wait({get, cut}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (get, cut):
-                if not task.done():
-                    task.cancel()
-        if get in done:
-            return get.result()
-        raise SlowConsumerError("subscriber queue full")
+        batch = list(self._buffer)
+        self._buffer.clear()
+        return batch
+
+
+def _replayed_already(message: Message, last: int) -> bool:
+    return isinstance(message, Alert) and message.seq is not None and message.seq <= last

@@ -44,7 +44,7 @@ from ioc.config.models import DetectConfig, IocConfig
 from ioc.detect.base import Detector
 from ioc.messages import KpiSnapshot
 from ioc.settings import Settings
-from ioc.types import Detections
+from ioc.types import Detections, LiveTile
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,10 @@ class CameraRunner(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+    def live_tile(self, camera_id: str, after_index: int | None = None) -> LiveTile | None:
+        """The camera's live picture; None before its first frame or when nothing is newer than
+        frame ``after_index`` (``Engine.live_tile``)."""
 
 
 RunnerFactory = Callable[[IocConfig, Callable[[Message], object]], CameraRunner]
@@ -104,6 +108,15 @@ class SharedDetectors:
 
 @dataclass(slots=True)
 class _Held:
+    token: int
+    runner: CameraRunner
+
+
+@dataclass(frozen=True, slots=True)
+class HeldCamera:
+    """A camera this node runs now, with the fencing token of its lease."""
+
+    camera_id: str
     token: int
     runner: CameraRunner
 
@@ -198,6 +211,11 @@ class WorkerNode:
             "cameras": dict(sorted(held.items())),
             "spooled": self.outbox.spooled,
         }
+
+    def held_cameras(self) -> list[HeldCamera]:
+        """The cameras this node runs now (any thread; e.g. the live-picture publisher)."""
+        with self._lock:
+            return [HeldCamera(c, h.token, h.runner) for c, h in sorted(self._held.items())]
 
     # -- leases -----------------------------------------------------------------------------
 

@@ -1,13 +1,20 @@
 """Operations KPIs computed from the alert store: what the centre has on its plate right now.
 
-``operations_kpis`` is a pure function of the alerts and the time; ``OperationsKpiPublisher`` runs
-it in its own thread every ``interval_seconds`` and publishes a ``KpiSnapshot`` (source
-``operations``) on the bus, so dashboards get it live over /ws and from ``GET /api/kpi``.
+``OperationsKpiPublisher`` runs in its own thread every ``interval_seconds``: the store counts the
+alerts in SQL (:meth:`~ioc.store.base.Store.alert_counts`, one row per category: no alert is read,
+nothing is capped, the tick costs what is open plus the last 24 h, not the history) and
+:func:`kpis_from_counts` turns the counts into a ``KpiSnapshot`` (source ``operations``) published
+on the bus, so dashboards get it live over /ws and from ``GET /api/kpi``.
 That snapshot counts every category, so only all-seeing roles receive it (``category`` None);
 beside it one snapshot per category (source ``operations.<category>``, e.g.
 ``operations.traffic``, ``category`` set) counts only that category's alerts, for the roles that
 see it: a traffic user never sees security counts. Per-category snapshots are published for the
-categories given at start (the cameras' categories) and every category seen in the alerts.
+categories given at start (the cameras' categories), every category with an alert in the store,
+and every category this publisher published before (so a category whose last alert was pruned
+shows zeros, not its last counts).
+
+:func:`alert_counts` counts the same in Python from a list of alerts; :func:`operations_kpis` and
+:func:`operations_by_category` build the snapshots from it: the reference the SQL is tested against.
 
 What "open" means (the KPI ``open_alerts``; the wall's feed header shows that number and the map
 uses the same rule in ``dashboard/js/state.js``): an alert is open when it is not resolved and it is
@@ -18,7 +25,6 @@ crossing) is not open and never overdue.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -33,11 +39,10 @@ from ioc.messages import (
     Severity,
 )
 from ioc.periodic import PeriodicThread
-from ioc.store.base import AlertQuery, Store
+from ioc.store.base import AlertCounts, Store
 
 SOURCE = "operations"
 WINDOW = timedelta(hours=24)
-MAX_ALERTS = 5000
 
 
 def _value(
@@ -64,83 +69,94 @@ def is_open(alert: Alert) -> bool:
     return alert.status is not AlertStatus.RESOLVED and (is_ongoing(alert) or awaits_ack(alert))
 
 
+def alert_counts(alerts: Iterable[Alert], recent_since: datetime, overdue_before: datetime) -> AlertCounts:
+    """The :class:`~ioc.store.base.AlertCounts` of ``alerts``, counted in Python: the reference the
+    store's SQL (:meth:`~ioc.store.base.Store.alert_counts`) is tested against."""
+    counts = AlertCounts()
+    for a in alerts:
+        started = _utc(a.started_at)
+        new = awaits_ack(a)
+        recent = started >= recent_since
+        to_handle = recent and a.severity is not Severity.INFO
+        acked = recent and a.acknowledged_at is not None
+        counts += AlertCounts(
+            open=int(is_open(a)),
+            unacknowledged=int(new),
+            overdue=int(new and started < overdue_before),
+            recent=int(recent),
+            recent_to_handle=int(to_handle),
+            recent_handled=int(to_handle and a.status is not AlertStatus.NEW),
+            recent_acknowledged=int(acked),
+            recent_ack_seconds=(_utc(a.acknowledged_at) - started).total_seconds()
+            if acked and a.acknowledged_at is not None
+            else 0.0,
+        )
+    return counts
+
+
 def operations_by_category(
     alerts: Sequence[Alert], now: datetime, overdue_after: timedelta, categories: Iterable[Category] = ()
 ) -> list[KpiSnapshot]:
-    """One snapshot per category (given or seen), counting only that category's alerts."""
+    """One snapshot per category (given or seen), counting only that category's alerts (in Python)."""
     cats = sorted({*categories, *(a.category for a in alerts)})
     return [
-        operations_kpis([a for a in alerts if a.category is cat], now, overdue_after).model_copy(
-            update={"source": f"{SOURCE}.{cat.value}", "category": cat}
-        )
+        category_snapshot(operations_kpis([a for a in alerts if a.category is cat], now, overdue_after), cat)
         for cat in cats
     ]
 
 
+def category_snapshot(snapshot: KpiSnapshot, category: Category) -> KpiSnapshot:
+    """``snapshot`` as the one of ``category`` (source ``operations.<category>``)."""
+    return snapshot.model_copy(update={"source": f"{SOURCE}.{category.value}", "category": category})
+
+
 def operations_kpis(alerts: Sequence[Alert], now: datetime, overdue_after: timedelta) -> KpiSnapshot:
+    """:func:`kpis_from_counts` of ``alerts`` counted in Python."""
+    return kpis_from_counts(alert_counts(alerts, now - WINDOW, now - overdue_after), now)
+
+
+def kpis_from_counts(counts: AlertCounts, now: datetime) -> KpiSnapshot:
     """Open, unacknowledged and overdue alerts (any age); over the last 24 h: how many alerts, the
     share of those needing acknowledgement that were acknowledged or resolved, and the mean minutes
     to acknowledge (left out while nothing was acknowledged: there is no mean to show)."""
-    open_ = [a for a in alerts if is_open(a)]
-    new = [a for a in alerts if awaits_ack(a)]
-    overdue = [a for a in new if _utc(a.started_at) < now - overdue_after]
-    recent = [a for a in alerts if _utc(a.started_at) >= now - WINDOW]
-    to_handle = [a for a in recent if a.severity is not Severity.INFO]
-    handled = [a for a in to_handle if a.status is not AlertStatus.NEW]
-    ack_minutes = [
-        (_utc(a.acknowledged_at) - _utc(a.started_at)).total_seconds() / 60
-        for a in recent
-        if a.acknowledged_at is not None
-    ]
+    c = counts
     values: tuple[KpiValue, ...] = (
-        _value("open_alerts", "Cảnh báo đang mở", "Open alerts", len(open_)),
-        _value("unacknowledged_alerts", "Chưa xác nhận", "Unacknowledged", len(new)),
+        _value("open_alerts", "Cảnh báo đang mở", "Open alerts", c.open),
+        _value("unacknowledged_alerts", "Chưa xác nhận", "Unacknowledged", c.unacknowledged),
         _value(
             "overdue_alerts",
             "Quá hạn xác nhận",
             "Overdue for acknowledgement",
-            len(overdue),
-            warning=bool(overdue),
+            c.overdue,
+            warning=bool(c.overdue),
         ),
-        _value("alerts_24h", "Cảnh báo trong 24 giờ", "Alerts in 24 h", len(recent)),
+        _value("alerts_24h", "Cảnh báo trong 24 giờ", "Alerts in 24 h", c.recent),
         _value(
             "handled_rate_24h",
             "Tỷ lệ đã xử lý (24 giờ)",
             "Handled rate (24 h)",
-            round(100 * len(handled) / len(to_handle), 1) if to_handle else 100.0,
+            round(100 * c.recent_handled / c.recent_to_handle, 1) if c.recent_to_handle else 100.0,
             unit="%",
         ),
         _value(
             "mean_ack_minutes_24h",
             "Thời gian xác nhận trung bình",
             "Mean time to acknowledge",
-            round(statistics.fmean(ack_minutes), 1) if ack_minutes else None,
+            round(c.recent_ack_seconds / c.recent_acknowledged / 60, 1) if c.recent_acknowledged else None,
             unit="min",
         ),
     )
     warnings = (
         (
             LocalizedText(
-                vi=f"{len(overdue)} cảnh báo quá hạn xác nhận",
-                en=f"{len(overdue)} alerts overdue for acknowledgement",
+                vi=f"{c.overdue} cảnh báo quá hạn xác nhận",
+                en=f"{c.overdue} alerts overdue for acknowledgement",
             ),
         )
-        if overdue
+        if c.overdue
         else ()
     )
     return KpiSnapshot(source=SOURCE, at=now, values=values, warnings=warnings)
-
-
-def load_alerts(store: Store, now: datetime) -> list[Alert]:
-    """Every unresolved alert plus everything from the last 24 h (bounded)."""
-    recent = store.query_alerts(AlertQuery(since=now - WINDOW, limit=MAX_ALERTS))
-    pending = [
-        a
-        for status in (AlertStatus.NEW, AlertStatus.ACKNOWLEDGED)
-        for a in store.query_alerts(AlertQuery(status=status, limit=MAX_ALERTS))
-    ]
-    by_id = {a.id: a for a in (*pending, *recent)}
-    return list(by_id.values())
 
 
 class OperationsKpiPublisher(PeriodicThread):
@@ -157,7 +173,7 @@ class OperationsKpiPublisher(PeriodicThread):
         categories: Iterable[Category] = (),
     ) -> None:
         super().__init__("kpi-operations", interval_seconds)
-        self._categories = tuple(categories)
+        self._categories = set(categories)
         self._store = store
         self._publish = publish
         self._overdue_after = overdue_after
@@ -169,9 +185,10 @@ class OperationsKpiPublisher(PeriodicThread):
     def publish_once(self) -> KpiSnapshot:
         """Publishes the all-category snapshot, then one per category; returns the first."""
         now = self._clock()
-        alerts = load_alerts(self._store, now)
-        snapshot = operations_kpis(alerts, now, self._overdue_after)
+        by_category = self._store.alert_counts(now - WINDOW, now - self._overdue_after)
+        snapshot = kpis_from_counts(sum(by_category.values(), AlertCounts()), now)
         self._publish(snapshot)
-        for per_category in operations_by_category(alerts, now, self._overdue_after, self._categories):
-            self._publish(per_category)
+        self._categories |= by_category.keys()
+        for cat in sorted(self._categories):
+            self._publish(category_snapshot(kpis_from_counts(by_category.get(cat, AlertCounts()), now), cat))
         return snapshot

@@ -15,6 +15,12 @@ observed in ``ioc_detector_wait_seconds``. Plans are run in batches (bounded siz
 
 Frames that skip the detector are not processed further: rules only ever see handed-on frames,
 whose timestamps keep dwell and cooldown right however many frames were skipped.
+
+Live (``run``), planning and inference overlap: a planning thread takes frames and plans them
+(the motion gate of every camera) while the detector thread runs the previous batch, since the
+inference releases the GIL. A camera with a plan in the detector is not planned again until that
+plan is done (its planner needs the result: the motion reference, the re-check times). ``collect``
+and ``detect`` remain the one-thread steps, used by tests with an injected clock.
 """
 
 from __future__ import annotations
@@ -93,8 +99,9 @@ class Pending:
 @dataclass(slots=True)
 class _CameraState:
     planner: DetectionPlanner
-    taken_at: float = float("-inf")  # loop clock when a frame was last taken from the slot
+    due_at: float = float("-inf")  # loop clock from which the next frame may be taken (fps cap)
     pending: Pending | None = None
+    in_flight: bool = False  # a plan of this camera is in the detector now
 
 
 class DetectorLoop:
@@ -123,6 +130,8 @@ class DetectorLoop:
         self._clock = clock
         self._state = {f.camera.id: _CameraState(DetectionPlanner(f.camera, gate)) for f in self._feeds}
         self._rotation = 0
+        self._lock = threading.Lock()
+        self._planned = threading.Condition(self._lock)
         self.frames_detected = 0
         self.batches = 0
 
@@ -131,22 +140,68 @@ class DetectorLoop:
         return tuple(f.camera.id for f in self._feeds)
 
     def run(self, stop_event: threading.Event) -> None:
-        """Thread body: plan, batch, detect, hand out, until ``stop_event`` is set."""
+        """Thread body: detect and hand out batches, while a second thread plans, until ``stop_event``."""
         logger.info("detector %s: serving cameras %s", self._detector.name, ", ".join(self.camera_ids))
-        while not stop_event.wait(0):
-            try:
-                batch = self.collect(stop_event)
-                if batch:
-                    self.detect(batch)
-            except Exception:  # the loop serves every camera: it must outlive any one failure
-                logger.exception("detector %s: loop iteration failed; going on", self._detector.name)
-                stop_event.wait(ERROR_PAUSE_SECONDS)
+        planner = threading.Thread(
+            target=self._plan_forever, args=(stop_event,), name=f"plan-{self._detector.name}", daemon=True
+        )
+        planner.start()
+        try:
+            while not stop_event.wait(0):
+                try:
+                    batch = self._next_batch(stop_event)
+                    if batch:
+                        self._run_batch(batch)
+                except Exception:  # the loop serves every camera: it must outlive any one failure
+                    logger.exception("detector %s: loop iteration failed; going on", self._detector.name)
+                    stop_event.wait(ERROR_PAUSE_SECONDS)
+        finally:
+            with self._planned:
+                self._planned.notify_all()
+            planner.join(timeout=5.0)
         logger.info(
             "detector %s: stopped after %d frames in %d batches",
             self._detector.name,
             self.frames_detected,
             self.batches,
         )
+
+    def _plan_forever(self, stop_event: threading.Event) -> None:
+        """Planning thread: take and plan each camera's newest frame while the detector works."""
+        while not stop_event.wait(self._tick):
+            try:
+                self._poll_concurrently()
+            except Exception:
+                logger.exception("detector %s: planning failed; going on", self._detector.name)
+                stop_event.wait(ERROR_PAUSE_SECONDS)
+
+    def _next_batch(self, stop_event: threading.Event) -> list[Pending]:
+        """Wait for planned work, then at most ``max_wait_seconds`` for more; mark it in flight."""
+        with self._planned:
+            first_at: float | None = None
+            while not stop_event.is_set():
+                waiting = [s.pending for s in self._state.values() if s.pending is not None]
+                if waiting:
+                    first_at = self._clock() if first_at is None else first_at
+                    full = len(waiting) >= min(self._max_batch, len(self._feeds))
+                    if full or self._clock() - first_at >= self._max_wait:
+                        chosen = self._select(waiting)
+                        for p in chosen:
+                            self._state[p.feed.camera.id].in_flight = True
+                        return chosen
+                self._planned.wait(self._tick if waiting else 0.1)
+            return []
+
+    def _run_batch(self, batch: list[Pending]) -> None:
+        try:
+            started = self._clock()
+            results = self._infer(batch)
+            with self._lock:
+                self._hand_out_all(batch, results, started)
+        finally:
+            with self._lock:
+                for p in batch:
+                    self._state[p.feed.camera.id].in_flight = False
 
     # -- choosing frames --------------------------------------------------------------------
 
@@ -183,65 +238,119 @@ class DetectorLoop:
         return chosen
 
     def _poll(self) -> None:
-        n = len(self._feeds)
-        for k in range(n):
-            self._take_guarded(self._feeds[(self._rotation + k) % n])
-        self._rotation = (self._rotation + 1) % max(n, 1)
+        """One-thread planning: every camera whose turn it is, in rotating order."""
+        for feed in self._rotated():
+            if self._due(feed):
+                plan = self._plan_guarded(feed)
+                if plan is not None:
+                    self._accept(feed, plan)
 
-    def _take_guarded(self, feed: CameraFeed) -> None:
-        """``_take``, but a failure on one camera's frame skips that frame, not every camera."""
+    def _poll_concurrently(self) -> None:
+        """Planning beside a running detector: plans are made outside the lock, then accepted
+        unless the camera's previous plan went to the detector meanwhile (then this one is stale)."""
+        for feed in self._rotated():
+            with self._lock:
+                if not self._due(feed):
+                    continue
+            plan = self._plan_guarded(feed)
+            if plan is None:
+                continue
+            with self._planned:
+                if self._state[feed.camera.id].in_flight:
+                    continue
+                self._accept(feed, plan)
+                self._planned.notify()
+
+    def _rotated(self) -> list[CameraFeed]:
+        n = len(self._feeds)
+        order = [self._feeds[(self._rotation + k) % n] for k in range(n)]
+        self._rotation = (self._rotation + 1) % max(n, 1)
+        return order
+
+    def _due(self, feed: CameraFeed) -> bool:
+        state = self._state[feed.camera.id]
+        return not state.in_flight and self._clock() >= state.due_at
+
+    def _plan_guarded(self, feed: CameraFeed) -> Plan | None:
+        """``_plan``, but a failure on one camera's frame skips that frame, not every camera."""
         try:
-            self._take(feed)
+            return self._plan(feed)
         except Exception:
             camera_id = feed.camera.id
             logger.exception("camera %s: frame could not be prepared for the detector; skipped", camera_id)
             metrics.PIPELINE_ERRORS.labels(camera=camera_id, stage="gate").inc()
-            self._state[camera_id].taken_at = self._clock()  # counted against the fps cap: no log flood
+            self._taken(self._state[camera_id], feed.camera)  # counted against the fps cap: no log flood
+            return None
 
-    def _take(self, feed: CameraFeed) -> None:
+    def _plan(self, feed: CameraFeed) -> Plan | None:
+        """Take the camera's newest frame, if any, and plan it (None: no frame, or nothing to do)."""
         camera = feed.camera
         state = self._state[camera.id]
-        now = self._clock()
-        if now - state.taken_at < 1.0 / camera.detect.fps:
-            return
         frame = feed.source.take(0.0)
         if frame is None:
-            return
-        state.taken_at = now
+            return None
+        self._taken(state, camera)
         if state.planner.camera is not camera:
             state.planner.reconfigure(camera)  # the worker took a new config (hot reload)
         plan = state.planner.plan(frame, feed.sink.track_hints())
         if plan is None:
             metrics.DETECTOR_SKIPPED.labels(camera=camera.id).inc()
-            return
+        return plan
+
+    def _taken(self, state: _CameraState, camera: CameraConfig) -> None:
+        """A frame was taken: the next is due one period after this one was, so polling delays do
+        not add up and a camera gets its ``detect.fps`` where the detector keeps up; but never
+        sooner than half a period from now (no burst after a long wait)."""
+        now, period = self._clock(), 1.0 / camera.detect.fps
+        on_time = now - state.due_at < period
+        state.due_at = max(state.due_at + period, now + period / 2) if on_time else now + period
+
+    def _accept(self, feed: CameraFeed, plan: Plan) -> None:
+        """A hold goes to the worker now (replacing an older waiting plan: frames stay in order);
+        a detector plan waits, replacing the camera's older one (latest frame wins)."""
+        state = self._state[feed.camera.id]
         if not plan.runs_detector:
+            state.pending = None
             self._hand_out(feed, plan, Detections.empty())
             return
+        now = self._clock()
         since = state.pending.since if state.pending is not None else now
         if state.pending is not None:
-            logger.debug("camera %s: frame %d replaces a waiting one", camera.id, frame.index)
+            logger.debug("camera %s: frame %d replaces a waiting one", feed.camera.id, plan.frame.index)
         state.pending = Pending(feed, plan, since)
 
     # -- running the detector ---------------------------------------------------------------
 
     def detect(self, batch: Sequence[Pending]) -> None:
-        """Run the detector on ``batch`` and hand out the results."""
+        """Run the detector on ``batch`` and hand out the results (one-thread use)."""
+        if batch:
+            started = self._clock()
+            self._hand_out_all(batch, self._infer(batch), started)
+
+    def _infer(self, batch: Sequence[Pending]) -> list[Detections] | None:
+        """The detector's answer per plan; None (counted, logged) when the detector failed."""
         if not batch:
-            return
-        now = self._clock()
+            return None
         try:
-            results = run_plans(self._detector, [p.plan for p in batch])
+            return run_plans(self._detector, [p.plan for p in batch])
         except Exception:
             cameras = [p.feed.camera.id for p in batch]
             logger.exception("detector %s failed on cameras %s", self._detector.name, ", ".join(cameras))
             for camera_id in cameras:
                 metrics.PIPELINE_ERRORS.labels(camera=camera_id, stage="detect").inc()
+            return None
+
+    def _hand_out_all(
+        self, batch: Sequence[Pending], results: list[Detections] | None, started: float
+    ) -> None:
+        """Hand each camera its detections; the wait observed is from planned to detector start."""
+        if results is None:
             return
         self.frames_detected += len(batch)
         self.batches += 1
         for pending, dets in zip(batch, results, strict=True):
             priority = "busy" if pending.reason.busy else "quiet"
-            metrics.DETECTOR_WAIT.labels(priority=priority).observe(max(now - pending.since, 0.0))
+            metrics.DETECTOR_WAIT.labels(priority=priority).observe(max(started - pending.since, 0.0))
             self._hand_out(pending.feed, pending.plan, dets)
 
     def _hand_out(self, feed: CameraFeed, plan: Plan, dets: Detections) -> None:

@@ -40,6 +40,7 @@ from ioc.pipeline.config_diff import Change, ConfigDiff, diff_configs
 from ioc.pipeline.detector_loop import CameraFeed, DetectorLoop
 from ioc.pipeline.worker import CameraWorker
 from ioc.settings import Settings
+from ioc.types import LiveTile
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +187,12 @@ class Engine:
         """The camera's latest processed frame, annotated, as JPEG; None before the first one."""
         worker = self._workers.get(camera_id)
         return None if worker is None else worker.latest_jpeg()
+
+    def live_tile(self, camera_id: str, after_index: int | None = None) -> LiveTile | None:
+        """The camera's live tile with its frame index; None before the first frame, or when
+        nothing was processed since frame ``after_index`` (``CameraWorker.live_tile``)."""
+        worker = self._workers.get(camera_id)
+        return None if worker is None else worker.live_tile(after_index)
 
     @property
     def workers(self) -> dict[str, CameraWorker]:

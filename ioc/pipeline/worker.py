@@ -28,7 +28,7 @@ from ioc.pipeline.flows import FlowCounter
 from ioc.rules.base import without_masked
 from ioc.rules.engine import RuleEngine
 from ioc.track.tracker import Tracker
-from ioc.types import Coverage, Detections, Frame, TrackHint
+from ioc.types import Coverage, Detections, Frame, LiveTile, TrackHint
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +54,6 @@ class DetectedFrame:
     frame: Frame
     detections: Detections
     coverage: Coverage | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Tile:
-    index: int
-    encoded_at: float
-    jpeg: bytes
 
 
 def camera_filter(camera: CameraConfig, dets: Detections) -> Detections:
@@ -106,7 +99,7 @@ class CameraWorker:
         self._idle_seconds = (
             max(camera.detect.recheck_seconds, alerts.end_after_seconds) + IDLE_MARGIN_SECONDS
         )
-        self._tile: _Tile | None = None
+        self._tile: LiveTile | None = None
         self._tile_lock = threading.Lock()
         self._flows = FlowCounter(camera)
         self._pending_camera: CameraConfig | None = None  # hot reload, applied by the owner thread
@@ -342,8 +335,15 @@ class CameraWorker:
 
         Encoded lazily when asked for, and at most once per ``TILE_INTERVAL_SECONDS``.
         """
+        tile = self.live_tile(now=now)
+        return None if tile is None else tile.jpeg
+
+    def live_tile(self, after_index: int | None = None, now: float | None = None) -> LiveTile | None:
+        """The live tile (see :meth:`latest_jpeg`) with the index of the frame it shows; None before
+        the first processed frame, or when the latest processed frame is ``after_index`` (nothing
+        new since the tile the caller has: nothing is encoded)."""
         latest = self._latest
-        if latest is None:
+        if latest is None or latest.frame.index == after_index:
             return None
         clock = time.monotonic() if now is None else now
         with self._tile_lock:
@@ -352,11 +352,11 @@ class CameraWorker:
                 tile.index == latest.frame.index or clock - tile.encoded_at < TILE_INTERVAL_SECONDS
             )
             if tile is not None and fresh:
-                return tile.jpeg
+                return None if tile.index == after_index else tile
             image = annotate(latest.frame, latest.detections, self._camera, tz=self._tz)
             ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, TILE_JPEG_QUALITY])
             if not ok:
                 logger.warning("camera %s: could not encode the live tile", self.camera_id)
-                return tile.jpeg if tile is not None else None
-            self._tile = _Tile(latest.frame.index, clock, buf.tobytes())
-            return self._tile.jpeg
+                return tile
+            self._tile = LiveTile(latest.frame.index, clock, buf.tobytes())
+            return self._tile

@@ -9,6 +9,9 @@ The rule's ``classes`` are the objects to watch (required, and never ``person``)
    being carried).
 2. Unattended. When no person's anchor is within ``owner_distance`` of the object's anchor the
    object is unattended from now (unless it already was); a person within that distance clears it.
+   A ``person`` box overlapping the object's own box by ``SELF_IOU`` or more is not an owner: it
+   is the detector calling the object itself a person (a bag or a plush toy, small in the model's
+   input, is often scored as both), and it would otherwise attend the object for ever.
 3. Hits. Abandoned seconds = t − max(settled at, unattended since). Every frame the object is
    inside the zone with abandoned seconds ≥ ``min_seconds``, a STATE hit with that ``value``
    (unit ``s``).
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
 
 STILL_DISTANCE = 0.02
 OWNER_CLASS = "person"
+SELF_IOU = 0.5
+"""A ``person`` box overlapping the watched object's box this much is that object, misnamed."""
 
 
 class AbandonedObjectRule(OptionalZoneRuleBase):
@@ -91,10 +96,11 @@ class AbandonedObject:
 
     def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
         mine = eligible(dets, self._camera, self._rule)
-        owners = dets.anchor[dets.class_name == OWNER_CLASS]
+        people = dets.class_name == OWNER_CLASS
+        owners, owner_boxes = dets.anchor[people], dets.xyxy[people]
         hits: list[RuleHit] = []
         for row, inside in zip(rows(mine), inside_zone(self._zone, mine), strict=True):
-            state = self._observe(row, timestamp, self._attended(row.anchor, owners))
+            state = self._observe(row, timestamp, self._attended(row, owners, owner_boxes))
             started = (
                 state.settled_at
                 if state.unattended_since is None
@@ -117,11 +123,12 @@ class AbandonedObject:
     def reset(self) -> None:
         self._states.clear()
 
-    def _attended(self, anchor: Point, owners: FloatArray) -> bool:
+    def _attended(self, row: TrackRow, owners: FloatArray, owner_boxes: FloatArray) -> bool:
         if len(owners) == 0:
             return False
-        distances = np.hypot(owners[:, 0] - anchor[0], owners[:, 1] - anchor[1])
-        return bool(np.any(distances < self._rule.owner_distance))
+        distances = np.hypot(owners[:, 0] - row.anchor[0], owners[:, 1] - row.anchor[1])
+        near = distances < self._rule.owner_distance
+        return bool(np.any(near & (_iou(row.bbox, owner_boxes) < SELF_IOU)))
 
     def _observe(self, row: TrackRow, timestamp: float, attended: bool) -> _State:
         state = self._states.get(row.track_id)
@@ -135,6 +142,15 @@ class AbandonedObject:
         elif state.unattended_since is None:
             state.unattended_since = timestamp
         return state
+
+
+def _iou(box: tuple[float, float, float, float], boxes: FloatArray) -> FloatArray:
+    x1, y1, x2, y2 = box
+    w = np.clip(np.minimum(x2, boxes[:, 2]) - np.maximum(x1, boxes[:, 0]), 0.0, None)
+    h = np.clip(np.minimum(y2, boxes[:, 3]) - np.maximum(y1, boxes[:, 1]), 0.0, None)
+    inter = w * h
+    union = (x2 - x1) * (y2 - y1) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter
+    return np.asarray(inter / np.maximum(union, 1e-12), dtype=np.float64)
 
 
 def _text(hit: RuleHit, s: Subject) -> LocalizedText:

@@ -1,4 +1,5 @@
-"""Store contract: alerts (current row + history/audit trail), flow counts and users.
+"""Store contract: alerts (current row + history/audit trail), flow counts, users and their
+sessions (:class:`ioc.store.sessions.SessionTable`).
 
 The store is the source of truth for ``/ws`` resume: every alert message the bus publishes is
 appended to the history with its ``seq``; the current row of an alert is the merge of the latest
@@ -8,12 +9,15 @@ changes.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from ioc.messages import Alert, AlertStatus, Category, FlowCount, Severity
+from ioc.store.sessions import SessionTable
 
 WORKFLOW_FIELDS = (
     "status",
@@ -83,6 +87,35 @@ class FlowQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertCounts:
+    """What the operations KPIs count among the stored alerts of one category (or of all, summed
+    with ``+``), given two instants: ``recent_since`` (the start of the 24 h window) and
+    ``overdue_before`` (an alert awaiting acknowledgement that started before it is overdue).
+
+    The rules are :mod:`ioc.kpi.operations`'s: ``open`` (not resolved, and ongoing or awaiting
+    acknowledgement), ``unacknowledged`` (new and not ``info``), ``overdue`` (unacknowledged and
+    started before ``overdue_before``); among the alerts started at or after ``recent_since``:
+    ``recent`` (all of them), ``recent_to_handle`` (not ``info``), ``recent_handled`` (not ``info``
+    and no longer new), ``recent_acknowledged`` (with an acknowledgement time) and
+    ``recent_ack_seconds`` (the sum, over those, of the seconds from start to acknowledgement).
+    """
+
+    open: int = 0
+    unacknowledged: int = 0
+    overdue: int = 0
+    recent: int = 0
+    recent_to_handle: int = 0
+    recent_handled: int = 0
+    recent_acknowledged: int = 0
+    recent_ack_seconds: float = 0.0
+
+    def __add__(self, other: AlertCounts) -> AlertCounts:
+        return AlertCounts(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in dataclasses.fields(AlertCounts))
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     alert_id: str
     action: Action
@@ -102,7 +135,7 @@ class UserRecord:
     """The agency of an ``agency``-role user (None for every other role)."""
 
 
-class Store(Protocol):
+class Store(SessionTable, Protocol):
     def max_seq(self) -> int:
         """Highest alert seq ever stored (0 when empty)."""
         ...
@@ -110,6 +143,11 @@ class Store(Protocol):
     def save_alert(self, alert: Alert) -> Alert:
         """Append a published message (seq set) and update the current row. Returns the merged
         record (workflow fields kept from the row). Idempotent for a seq already stored."""
+        ...
+
+    def save_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """:meth:`save_alert` for each, in order, in one transaction (one commit for a burst):
+        all are stored or, raising, none."""
         ...
 
     def apply_action(
@@ -129,6 +167,12 @@ class Store(Protocol):
         ...
 
     def history(self, alert_id: str) -> list[HistoryEntry]: ...
+
+    def alert_counts(self, recent_since: datetime, overdue_before: datetime) -> dict[Category, AlertCounts]:
+        """:class:`AlertCounts` per category, counted by the store over every stored alert (no
+        alert is read into memory, nothing is capped); one entry for each category that has at
+        least one alert stored, all-zero when none of them counts."""
+        ...
 
     def prune_alerts(self, before: datetime) -> int:
         """Delete alerts last updated before ``before`` with their history; returns how many."""

@@ -3,8 +3,11 @@
 Several API nodes may share one database: rows are locked (``FOR UPDATE``) while a message is
 merged, and a message already stored under its seq is not stored twice.
 
-A connection that broke (PostgreSQL restarted, a network cut) fails the statement that found out;
-the next statement connects again, so an API node recovers by itself once the server is back.
+A connection that broke (PostgreSQL restarted, a network cut) is opened again by the next
+statement. A read outside a transaction that finds the connection broken is tried once more on
+the new connection; a write fails (its caller keeps what it was storing and tries again later,
+never twice by accident) and a transaction is rolled back, so nothing half-written is kept. An
+API node recovers by itself once the server is back.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class PostgresStore(SqlStore):
             self._conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
+        self._in_tx = False
         self._create_schema()
 
     def _connection(self) -> psycopg.Connection[Any]:
@@ -44,18 +48,33 @@ class PostgresStore(SqlStore):
         return self._conn
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cur = self._connection().execute(sql, tuple(params))
+        # every caller holds self._lock, so no other thread swaps the connection under us
+        conn = self._connection()
+        try:
+            cur = conn.execute(sql, tuple(params))
+        except psycopg.OperationalError:
+            if self._in_tx or not conn.broken or not sql.lstrip().upper().startswith("SELECT"):
+                raise
+            cur = self._connection().execute(sql, tuple(params))  # once, on a fresh connection
         return list(cur.fetchall()) if cur.description is not None else []
 
     def _exec_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        if not rows:
+            return 0
         with self._connection().cursor() as cur:
-            cur.executemany(sql, [tuple(r) for r in rows])
+            cur.executemany(sql, [tuple(r) for r in rows])  # pipelined
             return cur.rowcount
 
     def _begin(self) -> None:
         self._connection().execute("BEGIN")
+        self._in_tx = True
+
+    def _commit(self) -> None:
+        self._in_tx = False
+        super()._commit()
 
     def _rollback(self) -> None:
+        self._in_tx = False
         if not self._conn.broken:  # a broken connection's transaction is gone with it
             super()._rollback()
 

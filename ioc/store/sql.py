@@ -33,6 +33,8 @@ from ioc.store.base import (
 )
 from ioc.store.kpi_dossiers import DOSSIER_COLUMNS, dossier_indexes
 from ioc.store.kpi_sql import KpiTables, kpi_schema
+from ioc.store.ops_sql import FACT_COLUMNS, OpsQueries, fact_values
+from ioc.store.sessions_sql import SessionTables, session_schema
 
 Row = Sequence[Any]
 
@@ -68,6 +70,7 @@ def schema(d: Dialect) -> list[str]:
             username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
             created_ts DOUBLE PRECISION NOT NULL, agency TEXT)""",
         *kpi_schema(),
+        *session_schema(),
     ]
 
 
@@ -88,7 +91,7 @@ class _Connection(Protocol):
     def close(self) -> None: ...
 
 
-class SqlStore(KpiTables, ABC):
+class SqlStore(KpiTables, SessionTables, OpsQueries, ABC):
     """Every statement runs under one lock: one writer at a time, reads never see half a write."""
 
     dialect: Dialect
@@ -103,7 +106,7 @@ class SqlStore(KpiTables, ABC):
 
     @abstractmethod
     def _exec_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        """Run ``sql`` once per row; returns how many rows it changed in all."""
+        """Run ``sql`` once per parameter row in one batch call; returns how many rows it changed."""
 
     @abstractmethod
     def _begin(self) -> None: ...
@@ -143,8 +146,10 @@ class SqlStore(KpiTables, ABC):
             for stmt in schema(self.dialect):
                 self._q(stmt)
             self._add_missing_columns()
+            self._add_fact_columns()
             for stmt in dossier_indexes():
                 self._q(stmt)
+        self.backfill_fact_columns()
 
     def _add_missing_columns(self) -> None:
         """Columns added after a store was first created (an older users table has no agency, older
@@ -165,28 +170,7 @@ class SqlStore(KpiTables, ABC):
         return Alert.model_validate_json(rows[0][0]) if rows else None
 
     def _write_row(self, alert: Alert) -> None:
-        self._q(
-            """INSERT INTO alerts (id, seq, camera_id, category, rule_type, severity, status, state,
-                   started_ts, updated_ts, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, camera_id = excluded.camera_id,
-                   category = excluded.category, rule_type = excluded.rule_type,
-                   severity = excluded.severity, status = excluded.status, state = excluded.state,
-                   started_ts = excluded.started_ts, updated_ts = excluded.updated_ts,
-                   body = excluded.body""",
-            (
-                alert.id,
-                alert.seq,
-                alert.camera_id,
-                alert.category.value,
-                alert.rule_type,
-                alert.severity.value,
-                alert.status.value,
-                alert.state.value,
-                ts(alert.started_at),
-                ts(alert.updated_at),
-                alert.model_dump_json(),
-            ),
-        )
+        self._q(_UPSERT_ALERT, _row(alert))
 
     # -- alerts -------------------------------------------------------------------------------
     def max_seq(self) -> int:
@@ -195,31 +179,46 @@ class SqlStore(KpiTables, ABC):
         return int(rows[0][0] or 0)
 
     def save_alert(self, alert: Alert) -> Alert:
-        if alert.seq is None:
-            raise ValueError(f"alert {alert.id!r} has no seq: publish it through the bus")
+        return self.save_alerts([alert])[0]
+
+    def save_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        for alert in alerts:
+            if alert.seq is None:
+                raise ValueError(f"alert {alert.id!r} has no seq: publish it through the bus")
+        if not alerts:
+            return []
         with self._tx():
-            stored = self._q("SELECT body FROM alert_history WHERE seq = ?", (alert.seq,))
-            if stored:
-                return Alert.model_validate_json(stored[0][0])
-            current = self._current(alert.id, lock=True)
-            merged = merge_message(current, alert)
-            self._write_row(merged)
-            republish = is_republish(current, alert)
-            detail = {"state": alert.state.value} | ({REPUBLISH: True} if republish else {})
-            self._q(
-                "INSERT INTO alert_history (alert_id, seq, action, at_ts, actor, detail, body) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    alert.id,
-                    alert.seq,
-                    Action.MESSAGE.value,
-                    ts(datetime.now(UTC) if republish else alert.updated_at),
-                    None,
-                    json.dumps(detail),
-                    merged.model_dump_json(),
-                ),
-            )
-        return merged
+            return self._save_burst(alerts)
+
+    def _save_burst(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Set-wise, so a burst costs a handful of round trips, not four per alert: which seqs are
+        stored already, the current rows (locked, in id order), then the merges in order, one batch
+        of row upserts and one of history inserts."""
+        done = self._bodies("SELECT seq, body FROM alert_history WHERE seq IN ", [a.seq for a in alerts])
+        ids = sorted({a.id for a in alerts if a.seq not in done})
+        lock = " ORDER BY id" + self.dialect.lock_rows
+        current = self._bodies("SELECT id, body FROM alerts WHERE id IN ", ids, lock)
+        rows: dict[str, Alert] = {}
+        history: list[tuple[Any, ...]] = []
+        out: list[Alert] = []
+        for alert in alerts:
+            if alert.seq not in done:
+                merged = merge_message(current.get(alert.id), alert)
+                history.append(_history_row(current.get(alert.id), alert, merged))
+                current[alert.id] = rows[alert.id] = done[alert.seq] = merged
+            out.append(done[alert.seq])
+        self._exec_many(self._sql(_UPSERT_ALERT), [_row(a) for a in rows.values()])
+        self._exec_many(self._sql(_INSERT_MESSAGE), history)
+        return out
+
+    def _bodies(self, select: str, keys: Sequence[Any], suffix: str = "") -> dict[Any, Alert]:
+        """``{key: alert}`` from ``select`` + ``(?, …)`` over ``keys``, a few hundred at a time."""
+        found: dict[Any, Alert] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            sql = select + "(" + ", ".join("?" * len(chunk)) + ")" + suffix
+            found.update((key, Alert.model_validate_json(body)) for key, body in self._q(sql, chunk))
+        return found
 
     def apply_action(
         self, alert_id: str, action: Action, actor: str, at: datetime, detail: dict[str, Any]
@@ -398,6 +397,15 @@ def _flow_where(query: FlowQuery) -> tuple[list[str], list[Any]]:
     return where, params
 
 
+_ALERT_COLUMNS = (
+    "id, seq, camera_id, category, rule_type, severity, status, state, started_ts, updated_ts, body, "
+    + ", ".join(name for name, _ in FACT_COLUMNS)
+).split(", ")
+_UPSERT_ALERT = (
+    f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES ({', '.join('?' for _ in _ALERT_COLUMNS)}) "
+    "ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _ALERT_COLUMNS if c != "id")
+)
+
 _USER_COLUMNS = "username, role, password_hash, created_ts, agency"
 
 
@@ -436,3 +444,35 @@ def _where(query: AlertQuery) -> tuple[list[str], list[Any]]:
         where.append("seq < ?")
         params.append(query.before_seq)
     return where, params
+
+
+_INSERT_MESSAGE = (
+    "INSERT INTO alert_history (alert_id, seq, action, at_ts, actor, detail, body)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _row(alert: Alert) -> tuple[Any, ...]:
+    return (
+        alert.id,
+        alert.seq,
+        alert.camera_id,
+        alert.category.value,
+        alert.rule_type,
+        alert.severity.value,
+        alert.status.value,
+        alert.state.value,
+        ts(alert.started_at),
+        ts(alert.updated_at),
+        alert.model_dump_json(),
+        *fact_values(alert),
+    )
+
+
+def _history_row(current: Alert | None, alert: Alert, merged: Alert) -> tuple[Any, ...]:
+    """The ``alert_history`` row of a published message."""
+    republish = is_republish(current, alert)
+    detail = {"state": alert.state.value} | ({REPUBLISH: True} if republish else {})
+    at = datetime.now(UTC) if republish else alert.updated_at
+    body = merged.model_dump_json()
+    return (alert.id, alert.seq, Action.MESSAGE.value, ts(at), None, json.dumps(detail), body)

@@ -5,7 +5,9 @@ the detector flickers, a crowd disperses) and then finds it again somewhere its 
 did not expect. Rules that keyed on that id would restart dwell times and raise second alerts for
 an object already alerted. ``IdentityMap`` turns tracker ids into *object ids* that rules key on:
 
-- a tracker id seen before keeps its object id;
+- a tracker id seen before keeps its object id, also when the frames came more slowly than
+  ``continue_seconds`` (a busy detector, a stationary object held between re-checks): the tracker
+  kept that track, so it is the same object;
 - a new tracker id continues a recently lost object when one fits: same class, last seen no more
   than ``continue_seconds`` ago (``track.lost_track_seconds``), not on this frame under another id,
   last seen inside the picture (an object whose box touched the frame's edge walked out of view: a
@@ -56,8 +58,8 @@ class IdentityMap:
 
     def assign(self, dets: Detections, timestamp: float, width: int, height: int) -> Detections:
         """``dets`` with ``tracker_id`` replaced by object ids (a new value)."""
-        self._forget(timestamp)
         tracker_ids = [int(t) for t in dets.tracker_id]
+        self._forget(timestamp, keep=set(tracker_ids))
         scale = np.array([width, height, width, height], dtype=np.float64)
         boxes = [tuple(float(v) for v in row * scale) for row in dets.xyxy.astype(np.float64)]
         present = {self._by_tracker[t] for t in tracker_ids if t in self._by_tracker}
@@ -109,8 +111,14 @@ class IdentityMap:
         self.continued += 1
         return obj
 
-    def _forget(self, timestamp: float) -> None:
-        stale = [o for o, s in self._objects.items() if timestamp - s.last_seen > self._continue_seconds]
+    def _forget(self, timestamp: float, keep: set[int]) -> None:
+        """Drop objects unseen for ``continue_seconds``, except those whose tracker id is matched now:
+        the tracker kept that track through the gap (frames came slowly), so it is the same object."""
+        stale = [
+            o
+            for o, s in self._objects.items()
+            if timestamp - s.last_seen > self._continue_seconds and s.tracker_id not in keep
+        ]
         for obj in stale:
             self._by_tracker.pop(self._objects.pop(obj).tracker_id, None)
 

@@ -296,3 +296,25 @@ def test_a_mistyped_data_dir_is_refused_not_created(
     assert code == 1 and out == ""
     assert f"no user store at {typo / 'ioc.db'}" in err and len(err.strip().splitlines()) == 1
     assert not typo.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("setting", "negotiated"), [(None, False), ("false", False), ("true", True)])
+def test_ws_compression_is_off_unless_the_setting_asks_for_it(
+    serve_cmd: list[str], monkeypatch: pytest.MonkeyPatch, setting: str | None, negotiated: bool
+) -> None:
+    from websockets.sync.client import connect
+
+    if setting is None:
+        monkeypatch.delenv("IOC_WS_COMPRESSION", raising=False)
+    else:
+        monkeypatch.setenv("IOC_WS_COMPRESSION", setting)
+    proc, lines, url = _start(serve_cmd)
+    try:
+        assert url, lines
+        # the client offers permessage-deflate, as browsers do; the server's answer decides
+        with connect(url.replace("http", "ws", 1) + "ws", compression="deflate", open_timeout=10) as ws:
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions") or ""
+    finally:
+        _stop(proc, signal.SIGTERM)
+    assert ("permessage-deflate" in extensions) is negotiated

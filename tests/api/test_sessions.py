@@ -3,6 +3,7 @@ idle and lifetime limits; an open /ws of an ended session closes with 4401 withi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from ioc.api.context import ApiOptions
 from ioc.cli import main
+from ioc.store.sessions import SessionKind
+from ioc.store.sqlite import SqliteStore
 from tests.api.conftest import PASSWORDS, Api, build_api
 from tests.factories import make_ioc_config
 
@@ -140,8 +143,9 @@ def test_a_revocation_made_while_a_waiter_was_busy_is_not_missed(tmp_path: Path)
 
     from ioc.api.sessions import RevocationWatch, SessionStore
 
-    store = SessionStore.in_dir(tmp_path)
-    first = store.open("olga", "stamp", "login", 60)
+    db = SqliteStore(tmp_path / "ioc.db")
+    store = SessionStore(db)
+    first = store.open("olga", "stamp", SessionKind.LOGIN, 60)
 
     async def scenario() -> int:
         watch = RevocationWatch(store)
@@ -154,4 +158,28 @@ def test_a_revocation_made_while_a_waiter_was_busy_is_not_missed(tmp_path: Path)
         return revision
 
     assert asyncio.run(scenario()) > 0
-    store.close()
+    db.close()
+
+
+def test_the_cli_moves_an_older_sessions_file_before_ending_sessions(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An upgrade where ``ioc users passwd`` runs before the new server started: the older
+    ``sessions.db`` is moved into the store first, so its sessions end too (not revived later)."""
+    import sqlite3
+
+    path = api.settings.data_dir / "sessions.db"
+    now = time.time()
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, username TEXT, stamp TEXT, kind TEXT, "
+            "created_at REAL, expires_at REAL, last_seen REAL, revoked INTEGER)"
+        )
+        conn.execute(
+            "INSERT INTO sessions VALUES ('old', 'olga', 's', 'login', ?, ?, ?, 0)", (now, now + 60, now)
+        )
+    data_dir = str(api.settings.data_dir)
+    assert main(["users", "passwd", "olga", "--password", "new-pass-123", "--data-dir", data_dir]) == 0
+    assert "ended 2 sessions of olga" in capsys.readouterr().out  # the fixture's and the old file's
+    assert not path.exists()
+    assert api.app.state.ctx.sessions.get("old") is None

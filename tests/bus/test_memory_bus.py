@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -148,3 +148,54 @@ def test_slow_subscriber_is_cut_and_others_keep_receiving(store: SqliteStore) ->
         asyncio.run(scenario())
     finally:
         bus.close()
+
+
+class GatedStore(SqliteStore):
+    """Holds every save until ``gate`` opens and records how many alerts each save carried;
+    with ``refuse_bursts`` a save of more than one alert fails."""
+
+    def __init__(self, path: Path, refuse_bursts: bool = False) -> None:
+        super().__init__(path)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.sizes: list[int] = []
+        self.refuse_bursts = refuse_bursts
+
+    def save_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        self.entered.set()
+        self.gate.wait(10)
+        self.sizes.append(len(alerts))
+        if self.refuse_bursts and len(alerts) > 1:
+            raise OSError("burst refused")
+        return super().save_alerts(alerts)
+
+
+@pytest.mark.parametrize("refuse_bursts", [False, True])
+def test_a_backlog_is_stored_as_one_burst_and_offered_in_order(tmp_path: Path, refuse_bursts: bool) -> None:
+    store = GatedStore(tmp_path / "ioc.db", refuse_bursts)
+    bus = MemoryBus(store)
+
+    async def scenario() -> list[Message]:
+        sub = bus.subscribe()
+        bus.publish(make_alert(0))  # the dispatcher takes it and waits at the gate
+        assert await asyncio.to_thread(store.entered.wait, 10)
+        for n in range(1, 31):
+            bus.publish(make_alert(n))
+        bus.publish(make_kpi())
+        store.gate.set()
+        got = await _take(sub, 32)
+        sub.close()
+        return got
+
+    try:
+        got = asyncio.run(scenario())
+    finally:
+        bus.close()
+    assert [m.seq for m in got if isinstance(m, Alert)] == list(range(1, 32))
+    assert got[-1].type == "kpi"
+    assert [a.seq for a in store.messages_after(0, 100)] == list(range(1, 32))
+    if refuse_bursts:  # the burst failed, then each alert was stored alone
+        assert store.sizes == [1, 30] + [1] * 30
+    else:
+        assert store.sizes == [1, 30]
+    store.close()

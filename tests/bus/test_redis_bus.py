@@ -7,7 +7,7 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -119,3 +119,34 @@ def test_node_catches_up_on_what_it_missed_while_down(tmp_path: Path, prefix: st
 def test_unreachable_redis_is_a_clear_error() -> None:
     with pytest.raises(RedisBusError, match=re.escape("cannot reach Redis at redis://127.0.0.1:1")):
         RedisBus("redis://127.0.0.1:1/0", None, consume=False)
+
+
+class RefusingStore(SqliteStore):
+    """Refuses to store the alerts whose id is in ``refused`` (a disk error, a poison row)."""
+
+    refused: frozenset[str] = frozenset()
+
+    def save_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        bad = [a.id for a in alerts if a.id in self.refused]
+        if bad:
+            raise OSError(f"cannot store {bad}")
+        return super().save_alerts(alerts)
+
+
+def test_one_refused_alert_does_not_hold_back_the_rest_of_its_burst(tmp_path: Path, prefix: str) -> None:
+    store = RefusingStore(tmp_path / "api.db")
+    store.refused = frozenset({"gate-a3"})
+    worker = RedisBus(URL, None, prefix=prefix, consume=False)
+    try:
+        RedisBus(URL, store, prefix=prefix, node="api").close()  # creates the group and seeds the seq
+        for n in range(8):  # published while the node is down: it reads them as one burst
+            worker.publish(make_alert(n))
+        api = RedisBus(URL, store, prefix=prefix, node="api")
+        _wait_for(lambda: len(store.messages_after(0, 100)) == 7)
+        api.close()
+        assert [a.id for a in store.messages_after(0, 100)] == [f"gate-a{n}" for n in range(8) if n != 3]
+        pending = redis.Redis.from_url(URL).xpending(f"{prefix}:bus", f"{prefix}-api")
+        assert pending["pending"] == 1  # the refused one: reclaimed and tried again later
+    finally:
+        worker.close()
+        store.close()

@@ -49,10 +49,12 @@ def eventually(condition: Callable[[], Any], seconds: float, what: str) -> Any:
 class Node:
     """One process with its log file; ``kill()`` is kill -9."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log: Path, port: int) -> None:
+    def __init__(
+        self, name: str, args: list[str], env: dict[str, str], log: Path, port: int, cwd: Path = REPO
+    ) -> None:
         self.name, self.port, self.log = name, port, log
         self._out = log.open("w")
-        self.process = subprocess.Popen(args, env=env, cwd=REPO, stdout=self._out, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, env=env, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT)
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=5)
@@ -94,9 +96,9 @@ class Cluster:
         }
         self.nodes: list[Node] = []
 
-    def api(self, name: str = "api1") -> Node:
+    def api(self, name: str = "api1", **env_overrides: str) -> Node:
         port = free_port()
-        env = {**self.env, "IOC_NODE_NAME": name, "IOC_PORT": str(port)}
+        env = {**self.env, "IOC_NODE_NAME": name, "IOC_PORT": str(port), **env_overrides}
         node = Node(
             name,
             [sys.executable, "-m", "ioc.cli", "serve", "--no-engine"],

@@ -17,6 +17,7 @@ from ioc.cluster.node import CameraRunner, WorkerNode
 from ioc.cluster.spool import DiskSpool, Envelope, Outbox
 from ioc.config.models import IocConfig
 from ioc.settings import load_settings
+from ioc.types import LiveTile
 from tests.cluster.conftest import RedisServer
 
 
@@ -38,6 +39,9 @@ class Runs:
 
             def stop(self) -> None:
                 runs.running[node].discard(self.camera)
+
+            def live_tile(self, camera_id: str, after_index: int | None = None) -> LiveTile | None:
+                return None
 
         return Runner
 
@@ -79,6 +83,8 @@ def test_pins_fair_share_and_takeover(redis_server: RedisServer, tmp_path: Path)
     b.tick()
     assert runs.running["node-b"] == {"c3", "c4"}
     assert a.status()["cameras"].keys() == {"c1", "c2"}  # type: ignore[attr-defined]
+    held = {h.camera_id: h.token for h in a.held_cameras()}  # what the live-picture publisher sees
+    assert held == a.status()["cameras"]
 
 
 def test_a_node_that_stops_renewing_loses_its_cameras(redis_server: RedisServer, tmp_path: Path) -> None:

@@ -230,3 +230,85 @@ def test_a_failing_detector_is_counted_per_camera_and_hands_out_nothing() -> Non
     ]
     assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1]
     assert [worker.drain() for _, worker, _ in feeds] == [0, 0]
+
+
+class _GatedDetector(BlobDetector):
+    """A detector that holds its first call until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.calls = 0
+
+    def detect(self, images: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            assert self.release.wait(5.0)
+        return super().detect(images, **kwargs)
+
+
+class _CountingSource:
+    """A frame source that hands out a fresh moving frame on every ``take`` and counts them."""
+
+    def __init__(self, camera_id: str) -> None:
+        self.camera_id = camera_id
+        self.takes = 0
+
+    def take(self, timeout: float) -> Any:
+        self.takes += 1
+        x = 100 + 40 * (self.takes % 2)
+        return make_frame(0.2 * self.takes, camera_id=self.camera_id, image=_scene((x, 100, x + 40, 200)))
+
+
+def _wait_for(condition: Any, seconds: float = 3.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return bool(condition())
+
+
+def test_cameras_are_planned_while_the_detector_runs_and_the_busy_one_waits_for_its_result() -> None:
+    a_worker, b_worker = (_feed(c)[1] for c in ("pa", "pb"))
+    a, b = _CountingSource("pa"), _CountingSource("pb")
+    detector = _GatedDetector()
+    loop = DetectorLoop(detector, [CameraFeed(a, a_worker), CameraFeed(b, b_worker)], max_batch=1)
+    stop = threading.Event()
+    thread = threading.Thread(target=loop.run, args=(stop,))
+    thread.start()
+    try:
+        assert detector.entered.wait(3.0)
+        first = "pa" if a.takes else "pb"
+        held, other = (a, b) if first == "pa" else (b, a)
+        takes_in_flight = held.takes
+        # the detector is stuck on one camera's frame: the other camera is planned meanwhile …
+        assert _wait_for(lambda: other.takes >= 2)
+        # … while the camera whose frame is in the detector is not planned again until it is done
+        assert held.takes == takes_in_flight
+        detector.release.set()
+        assert _wait_for(lambda: held.takes > takes_in_flight)
+        assert _wait_for(lambda: a_worker.drain() + b_worker.drain() >= 2 or loop.frames_detected >= 2)
+    finally:
+        detector.release.set()
+        stop.set()
+        thread.join(timeout=2.0)
+    assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("poll_every", [0.05, 0.15, 0.21])
+def test_a_camera_gets_its_fps_however_late_the_polls_come_but_never_more(poll_every: float) -> None:
+    """Polls that come late (a loaded machine) do not add up: the next frame is due one period
+    after the last was, so a 5 fps camera gets 5 frames a second, not one per two polls."""
+    worker = _feed("cadence")[1]
+    source = _CountingSource("cadence")
+    clock = _Clock()
+    loop = DetectorLoop(BlobDetector(), [CameraFeed(source, worker)], clock=clock)
+    stop = threading.Event()
+    stop.set()  # collect polls once and returns
+    seconds = 6.0
+    for _ in range(round(seconds / poll_every)):
+        loop.detect(loop.collect(stop))
+        clock.now += poll_every
+    polls_per_second = 1.0 / poll_every
+    assert source.takes / seconds == pytest.approx(min(5.0, polls_per_second), rel=0.1)

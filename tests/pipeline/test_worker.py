@@ -114,6 +114,30 @@ def test_latest_jpeg_is_encoded_lazily_and_at_most_twice_a_second() -> None:
     assert second is not None and second is not first
 
 
+def test_live_tile_is_encoded_only_when_a_newer_frame_was_processed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ioc.pipeline.worker as worker_module
+
+    drawn: list[int] = []
+    real_annotate = worker_module.annotate
+
+    def counting_annotate(frame: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(frame.index)
+        return real_annotate(frame, *args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "annotate", counting_annotate)
+    worker = CameraWorker.build(_camera(), publish=lambda _a: None, snapshots=None, frame_rate=5)
+    assert worker.live_tile(now=0.0) is None  # nothing processed yet
+    _walk(worker, [0.2])
+    first = worker.live_tile(now=10.0)
+    assert first is not None and first.jpeg == worker.latest_jpeg(now=10.0)
+    assert worker.live_tile(after_index=first.index, now=20.0) is None  # nothing new: not encoded
+    assert worker.live_tile(now=20.0) is first  # the caller lost it: the cached tile, not encoded
+    assert drawn == [first.index]
+    _walk(worker, [0.2, 0.3])  # frames 0 and 1
+    second = worker.live_tile(after_index=first.index, now=20.0)
+    assert second is not None and second.index > first.index and drawn == [first.index, second.index]
+
+
 def test_run_processes_the_queue_and_ends_open_alerts_on_stop() -> None:
     published: list[object] = []
     worker = CameraWorker.build(_camera(), publish=published.append, snapshots=None, frame_rate=5)

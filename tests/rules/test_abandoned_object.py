@@ -71,6 +71,9 @@ def every(
             id="bag-flicker-keeps-clock",
         ),
         pytest.param(every(0, 8, (0.95, 0.95), None), None, id="outside-zone"),
+        pytest.param(  # the detector also calls the bag itself a person: that box is not its owner
+            every(0, 2, BAG, NEAR) + every(2.5, 8, BAG, BAG), (5.5, 3.0), id="bag-misnamed-person-is-no-owner"
+        ),
     ],
 )
 def test_abandoned_first_hit(steps: list[Scene], expected_first: tuple[float, float] | None) -> None:

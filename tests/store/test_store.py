@@ -225,3 +225,30 @@ def test_sqlite_file_is_private(tmp_path: Path, existing_mode: int | None) -> No
     assert {f.name for f in files} >= {"ioc.db", "ioc.db-wal"}
     assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
     s.close()
+
+
+def test_a_burst_is_saved_in_order_as_one_by_one_would(store: Store) -> None:
+    start = make_alert(1)
+    later = start.updated_at + timedelta(seconds=5)
+    update = start.model_copy(update={"state": AlertState.UPDATE, "updated_at": later, "value": 7.0})
+    burst = [start.model_copy(update={"seq": 1}), make_alert(2).model_copy(update={"seq": 2})]
+    burst.append(update.model_copy(update={"seq": 3}))
+    merged = store.save_alerts(burst)
+    assert [a.seq for a in merged] == [1, 2, 3]
+    assert merged[2].value == 7.0 and merged[2].state is AlertState.UPDATE
+    assert store.get_alert(start.id) == merged[2]
+    assert [a.seq for a in store.messages_after(0, 10)] == [1, 2, 3]
+    assert store.save_alerts(burst[:2]) == merged[:2]  # idempotent by seq, like save_alert
+
+
+def test_a_burst_with_an_alert_without_seq_stores_none_of_it(store: Store) -> None:
+    with pytest.raises(ValueError, match="no seq"):
+        store.save_alerts([make_alert(1).model_copy(update={"seq": 1}), make_alert(2)])
+    assert store.max_seq() == 0
+
+
+def test_a_seq_twice_in_one_burst_is_stored_once(store: Store) -> None:
+    alert = make_alert(1).model_copy(update={"seq": 1})
+    merged = store.save_alerts([alert, alert.model_copy(update={"value": 99.0})])
+    assert merged[0] == merged[1]
+    assert len(store.messages_after(0, 10)) == 1

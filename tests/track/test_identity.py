@@ -111,3 +111,28 @@ def test_a_stationary_object_is_held_between_rechecks_and_released_by_a_region()
     for k in range(30, 40):
         out = tracker.update(Detections.empty(), make_frame(k * 0.2), gone)
     assert len(out) == 0
+
+
+def test_a_tracker_id_keeps_its_object_across_a_gap_longer_than_continue_seconds() -> None:
+    """Frames came slowly (a busy detector): the tracker kept the track, so it is the same object."""
+    ids = IdentityMap(continue_seconds=1.5)
+    first = ids.assign(_dets([(4, 0.30, "person")]), 10.0, 1280, 720)
+    later = ids.assign(_dets([(4, 0.30, "person")]), 12.5, 1280, 720)
+    assert later.tracker_id.tolist() == first.tracker_id.tolist()
+    assert ids.continued == 0
+
+
+def test_a_stationary_object_held_between_slow_frames_keeps_its_id_and_stays_stationary() -> None:
+    """A parked car held between re-checks; under load the next frame comes 2 s after the last
+    hold (more than lost_track_seconds 1.5): it stays one stationary object, its camera is not
+    sent back to full detection rate."""
+    tracker = Tracker(TrackConfig(), frame_rate=25)
+    car = [(0.70, 0.70, 0.86, 0.83)]
+    for i in range(20):  # 4 s of sightings: stationary
+        out = tracker.update(make_detections(car), make_frame(i * 0.2, width=1280, height=720))
+    (obj,) = out.tracker_id.tolist()
+    for ts in (4.8, 5.8, 6.8):  # holds: the detector looked elsewhere
+        tracker.update(Detections.empty(), make_frame(ts, width=1280, height=720), Coverage(()))
+    out = tracker.update(make_detections(car), make_frame(8.84, width=1280, height=720))
+    assert out.tracker_id.tolist() == [obj]
+    assert [h.stationary for h in tracker.hints()] == [True]

@@ -10,6 +10,7 @@ from ioc.api.auth import Principal, can_see_category, sees_cameras
 from ioc.api.context import AppContext
 from ioc.api.deps import Ctx, CurrentUser
 from ioc.api.errors import error_responses
+from ioc.cluster.frames import FramesUnavailableError
 from ioc.config.models import CameraConfig
 from ioc.ingest.sources import redact_source
 from ioc.messages import CameraStatus
@@ -59,11 +60,21 @@ def get_camera(camera_id: str, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
 @router.get(
     "/{camera_id}/frame.jpg",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "no frame yet"}},
+    responses={
+        200: {"content": {"image/jpeg": {}}},
+        404: {"description": "no frame yet (or none fresh: the camera is not running)"},
+        503: {**error_responses(503)[503], "description": "Live pictures unavailable: Redis does not answer"},
+    },
 )
 def camera_frame(camera_id: str, ctx: Ctx, user: CurrentUser) -> Response:
+    """The camera's latest processed frame, annotated: from the engine in this process, or on an
+    API node of a cluster from the picture its worker published to Redis (503 when Redis does not
+    answer)."""
     _visible_camera(ctx, user, camera_id)
-    jpeg = ctx.engine.latest_frame_jpeg(camera_id) if ctx.engine is not None else None
+    try:
+        jpeg = ctx.frames.latest_frame_jpeg(camera_id) if ctx.frames is not None else None
+    except FramesUnavailableError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
     if jpeg is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no frame from camera {camera_id!r} yet")
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
