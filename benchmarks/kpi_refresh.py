@@ -216,8 +216,9 @@ def main() -> None:
                 f"ingest {r['ingest_rate']:,.0f} records/s; api refresh {r['api_s']:.3f} s "
                 f"(old path extrapolated {old_at_n:.0f} s: x{old_at_n / r['api_s']:.0f}); "
                 f"refresher tick {r['tick_s']:.3f} s steady, {r['tick_first_s']:.2f} s first "
-                f"({r['alerts']:,} alerts started); api refresh before VACUUM {r['fresh_s']:.3f} s; "
-                f"load {os.getloadavg()[0]:.1f}",
+                f"({r['alerts']:,} alerts started); "
+                + (f"api refresh before VACUUM {r['fresh_s']:.3f} s; " if engine == "postgres" else "")
+                + f"load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
             print(f"  month: {r['month']}", flush=True)
