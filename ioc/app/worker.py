@@ -171,7 +171,7 @@ def warm_up(config: IocConfig, settings: Settings, node_name: str, detectors: Sh
     import ioc.pipeline.supervisor  # noqa: F401  (imports the tracker: seconds on a small CPU)
 
     for camera in config.cameras:
-        if camera.enabled and camera.worker in (None, node_name):
+        if camera.enabled and camera.worker in (None, node_name) and not detectors.loaded(camera.detect):
             logger.info("worker %s: loading model %s", node_name, camera.detect.model)
             detectors(camera.detect, settings)
 

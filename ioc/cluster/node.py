@@ -94,6 +94,10 @@ class SharedDetectors:
         self._lock = threading.Lock()
         self._loaded: dict[tuple[str, float], Detector] = {}
 
+    def loaded(self, detect: DetectConfig) -> bool:
+        with self._lock:
+            return (detect.model, detect.iou) in self._loaded
+
     def __call__(self, detect: DetectConfig, settings: Settings) -> Detector:
         key = (detect.model, detect.iou)
         with self._lock:

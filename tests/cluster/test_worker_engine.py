@@ -1,7 +1,8 @@
 """``run_worker`` in a thread on a private Redis, with looping file cameras and the blob detector:
 one engine serves every leased camera (one detector loop for the three cameras of one model), and
 the config file is hot-reloaded: an added camera starts on the running worker, a removed one stops
-and its lease is released, an invalid edit is refused and the running cameras go on."""
+and its lease is released, an invalid edit (or one naming a model that cannot be loaded) is refused
+and the running cameras go on."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from ioc.app.worker import run_worker
 from ioc.bus.redis_bus import connect
 from ioc.cluster.leases import CameraLeases
+from ioc.config.models import DetectConfig
 from ioc.settings import Settings, load_settings
 from tests.cluster.conftest import RedisServer, free_port
 from tests.cluster.processes import eventually
@@ -57,6 +59,12 @@ class Worker:
         self.config.write_text(_yaml(self.clip, cameras), encoding="utf-8")
 
 
+def _blob_or_broken(detect: DetectConfig, _settings: Settings) -> BlobDetector:
+    if detect.model == "broken":
+        raise RuntimeError("model broken cannot be loaded")
+    return BlobDetector()
+
+
 @pytest.fixture
 def worker(tmp_path: Path, redis_server: RedisServer) -> Iterator[Worker]:
     clip = write_clip(tmp_path / "sweep.mp4", frames=60)
@@ -78,7 +86,7 @@ def worker(tmp_path: Path, redis_server: RedisServer) -> Iterator[Worker]:
     thread = threading.Thread(
         target=run_worker,
         args=(settings, load_config(config)),
-        kwargs={"detector_factory": lambda _d, _s: BlobDetector(), "stop": stop},
+        kwargs={"detector_factory": _blob_or_broken, "stop": stop},
         daemon=True,
     )
     thread.start()
@@ -114,3 +122,15 @@ def test_config_edits_reach_the_running_worker(worker: Worker, caplog: pytest.Lo
     assert worker.cameras() == {"dock", "yard", "pier"}
     assert list(worker.loops().values()) == [["dock", "yard", "pier"]]
     assert set(leases.holders()) == {"dock", "yard", "pier"}
+
+
+def test_a_model_that_cannot_be_loaded_refuses_the_edit(
+    worker: Worker, caplog: pytest.LogCaptureFixture
+) -> None:
+    eventually(lambda: worker.cameras() == {"gate", "dock", "yard"}, WAIT, "the worker holds the 3 cameras")
+    text = _yaml(worker.clip, ["gate", "dock", "yard"]).replace("fps: 5}", "fps: 5, model: broken}", 1)
+    worker.config.write_text(text, encoding="utf-8")
+    eventually(lambda: "failed while applying" in caplog.text, WAIT, "the edit is refused")
+    assert "model broken cannot be loaded" in caplog.text
+    assert worker.cameras() == {"gate", "dock", "yard"}
+    assert list(worker.loops().values()) == [["gate", "dock", "yard"]]
