@@ -2,11 +2,18 @@
 
 Start-up is a list of steps: check the settings (``IOC_REDIS_URL`` is required), take the health
 port (so a port in use fails at once), load the config, connect to Redis (a Redis that is down is
-not fatal: the node waits for it, and spools), start the health server, start the live-picture
-publisher (``ioc.cluster.frame_publisher``), run the lease loop.
-Shutdown (SIGINT / SIGTERM) stops the live-picture publisher and every camera (their last alerts
-still go out), gives the leases back, sends what is queued (what cannot go stays in the spool for
-the next start) and stops the health server.
+not fatal: the node waits for it, and spools), load the models, start the node's engine (no
+camera yet), start the health server, start the live-picture publisher
+(``ioc.cluster.frame_publisher``), start the config-file watch, run the lease loop.
+
+Hot reload: the config file is watched as ``ioc serve`` watches it (``ioc.config.reload``, every
+``IOC_CONFIG_POLL_SECONDS``). A valid new version has its models loaded first (one that cannot be
+loaded refuses the version), then goes to ``WorkerNode.reconfigure``; an invalid one is logged with
+the loader's errors and the running config stays.
+
+Shutdown (SIGINT / SIGTERM) stops the config watch, the live-picture publisher and every camera
+(their last alerts still go out), gives the leases back, sends what is queued (what cannot go
+stays in the spool for the next start) and stops the health server.
 """
 
 from __future__ import annotations
@@ -27,9 +34,10 @@ from ioc.app.settings_check import SettingsError, checked_settings
 from ioc.bus.redis_bus import RedisBus, connect
 from ioc.cluster.frame_publisher import LiveFramePublisher
 from ioc.cluster.leases import CameraLeases
-from ioc.cluster.node import CameraRunner, DetectorFactory, SharedDetectors, WorkerNode
+from ioc.cluster.node import CameraHost, DetectorFactory, SharedDetectors, WorkerNode
 from ioc.cluster.spool import DiskSpool, Outbox
 from ioc.config.models import IocConfig
+from ioc.config.reload import ConfigReloader
 from ioc.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -103,19 +111,29 @@ def run_worker(
     def outbox(send: Any) -> Outbox:
         return Outbox(send, DiskSpool(spool_path, settings.spool_max_messages))
 
-    def runner(camera_config: IocConfig, publish: Any) -> CameraRunner:
+    def host(held: IocConfig, publish: Any) -> CameraHost:
         from ioc.pipeline.supervisor import Engine
 
-        return Engine(camera_config, settings, publish, detector_factory=detectors)
+        return Engine(held, settings, publish, detector_factory=detectors)
 
     warm_up(config, settings, node_name, detectors)
-    node = WorkerNode(config, settings, bus=bus, leases=leases, outbox_factory=outbox, runner_factory=runner)
+    node = WorkerNode(config, settings, bus=bus, leases=leases, outbox_factory=outbox, host_factory=host)
+
+    def reload(new: IocConfig, who: str) -> list[str]:
+        warm_up(new, settings, node_name, detectors)  # a model that cannot be loaded refuses it
+        return node.reconfigure(new, who)
+
+    reloader = ConfigReloader(settings.config_path, reload, poll_seconds=settings.config_poll_seconds)
     health = health or bind_health(settings)
     health.RequestHandlerClass = _handler_for(node)
     served = threading.Thread(target=health.serve_forever, name="ioc-worker-health", daemon=True)
     served.start()
     stop = stop or _stop_on_signals()
     pictures = start_live_frames(settings, node, stop)
+    if settings.config_poll_seconds > 0:
+        reloader.start()
+    else:
+        logger.info("worker %s: config watch off (IOC_CONFIG_POLL_SECONDS=0)", node_name)
     print(f"ioc: worker {node_name} running; health on http://{settings.host}:{settings.worker_port}/healthz",
           flush=True)  # fmt: skip
     try:
@@ -123,6 +141,7 @@ def run_worker(
     finally:
         logger.info("worker %s: shutting down: cameras, leases, outbox, health", node_name)
         stop.set()
+        reloader.stop()
         if pictures is not None:
             pictures.join(timeout=5)
         node.shutdown()
@@ -152,7 +171,7 @@ def warm_up(config: IocConfig, settings: Settings, node_name: str, detectors: Sh
     import ioc.pipeline.supervisor  # noqa: F401  (imports the tracker: seconds on a small CPU)
 
     for camera in config.cameras:
-        if camera.enabled and camera.worker in (None, node_name):
+        if camera.enabled and camera.worker in (None, node_name) and not detectors.loaded(camera.detect):
             logger.info("worker %s: loading model %s", node_name, camera.detect.model)
             detectors(camera.detect, settings)
 

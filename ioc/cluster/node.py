@@ -1,11 +1,11 @@
-"""One ``ioc worker`` node: camera leases, one engine per leased camera, the outbox to Redis.
+"""One ``ioc worker`` node: camera leases, one engine for the leased cameras, the outbox to Redis.
 
 Every ``tick_seconds`` (1 s, or a third of the lease if that is shorter) the node:
 
 1. says it is alive (the live-worker count the fair share divides by);
-2. renews each lease it holds — a lease another node holds now is lost: that camera's engine
-   stops at once (its last messages carry the old token, which API nodes drop if stale);
-3. releases cameras beyond its fair share or pinned elsewhere (engine stopped first, so the
+2. renews each lease it holds — a lease another node holds now is lost: that camera stops at
+   once (its last messages carry the old token, which API nodes drop if stale);
+3. releases cameras beyond its fair share or pinned elsewhere (camera stopped first, so the
    alerts it ends still carry a valid token) and tries to acquire the cameras it should run.
 
 A dead node's cameras are therefore running elsewhere within ``lease_seconds`` + one tick + the
@@ -16,9 +16,16 @@ node acquires nothing new, so that every worker re-takes its own cameras (with R
 empty, every lease is free) instead of one taking another's — whose spooled alerts would then
 carry a stale token and be dropped.
 
-Each camera runs in its own :class:`~ioc.pipeline.supervisor.Engine` so that cameras come and go
-without disturbing the others; cameras with the same model share one loaded detector (calls are
-serialised by a lock), so a node loads each model once.
+All leased cameras run in ONE :class:`~ioc.pipeline.supervisor.Engine` (the node's *host*), whose
+config is the file's config restricted to the cameras the node holds: when the held set changes
+the node applies the new restricted config (``Engine.apply``), which starts or stops just those
+cameras and keeps the others' state. Cameras with the same model therefore share one detector
+loop (busy-first scheduling, batches across cameras), as in ``ioc serve``.
+
+Hot reload (``reconfigure``, called by the worker's config-file watch): held cameras removed from
+the file (or disabled) are stopped and their leases released, held cameras that changed are
+applied in place, and added cameras become lease candidates from the next tick. The lease loop
+and a reload never interleave (one lock).
 """
 
 from __future__ import annotations
@@ -26,12 +33,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
 import redis
 
 from ioc import metrics
@@ -43,8 +48,9 @@ from ioc.cluster.spool import Envelope, Outbox, SendFailedError
 from ioc.config.models import DetectConfig, IocConfig
 from ioc.detect.base import Detector
 from ioc.messages import KpiSnapshot
+from ioc.pipeline.config_diff import diff_configs
 from ioc.settings import Settings
-from ioc.types import Detections, LiveTile
+from ioc.types import LiveTile
 
 logger = logging.getLogger(__name__)
 
@@ -54,62 +60,50 @@ HANDOVER_SECONDS = 5.0
 """How long a worker giving a camera up waits for its last messages to reach Redis."""
 
 
-class CameraRunner(Protocol):
-    """What the node starts per leased camera (``Engine`` for one camera)."""
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
+class LiveTiles(Protocol):
+    """Where the live-picture publisher reads a held camera's picture (an ``Engine``)."""
 
     def live_tile(self, camera_id: str, after_index: int | None = None) -> LiveTile | None:
         """The camera's live picture; None before its first frame or when nothing is newer than
         frame ``after_index`` (``Engine.live_tile``)."""
 
 
-RunnerFactory = Callable[[IocConfig, Callable[[Message], object]], CameraRunner]
+class CameraHost(LiveTiles, Protocol):
+    """What the node runs its leased cameras in (an ``Engine``)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def apply(self, config: IocConfig, who: str) -> object:
+        """Run exactly the enabled cameras of ``config``; raises (changing nothing) when it cannot."""
+
+    def detector_loops(self) -> Mapping[str, tuple[str, ...]]:
+        """Each running detector loop (by name) with the cameras it serves."""
 
 
-class SerializedDetector:
-    """One loaded model used by several cameras' detector loops, one call at a time."""
-
-    def __init__(self, inner: Detector) -> None:
-        self._inner = inner
-        self._lock = threading.Lock()
-        self.name = inner.name
-        self.class_names = inner.class_names
-
-    def detect(
-        self,
-        images: Sequence[npt.NDArray[np.uint8]],
-        *,
-        imgsz: int,
-        confidence: float,
-        classes: tuple[str, ...] | None = None,
-    ) -> list[Detections]:
-        with self._lock:
-            return self._inner.detect(images, imgsz=imgsz, confidence=confidence, classes=classes)
+HostFactory = Callable[[IocConfig, Callable[[Message], object]], CameraHost]
 
 
 class SharedDetectors:
-    """A detector factory that loads each (model, iou) once per node."""
+    """A detector factory that loads each (model, iou) once per node: loaded before any lease is
+    taken (``warm_up``), and kept when the engine's last camera of a model goes and comes back."""
 
     def __init__(self, factory: DetectorFactory) -> None:
         self._factory = factory
         self._lock = threading.Lock()
-        self._loaded: dict[tuple[str, float], SerializedDetector] = {}
+        self._loaded: dict[tuple[str, float], Detector] = {}
+
+    def loaded(self, detect: DetectConfig) -> bool:
+        with self._lock:
+            return (detect.model, detect.iou) in self._loaded
 
     def __call__(self, detect: DetectConfig, settings: Settings) -> Detector:
         key = (detect.model, detect.iou)
         with self._lock:
             if key not in self._loaded:
-                self._loaded[key] = SerializedDetector(self._factory(detect, settings))
+                self._loaded[key] = self._factory(detect, settings)
             return self._loaded[key]
-
-
-@dataclass(slots=True)
-class _Held:
-    token: int
-    runner: CameraRunner
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +112,15 @@ class HeldCamera:
 
     camera_id: str
     token: int
-    runner: CameraRunner
+    runner: LiveTiles
+
+
+def _slots(config: IocConfig) -> list[CameraSlot]:
+    return [CameraSlot(c.id, c.worker) for c in config.cameras if c.enabled]
 
 
 class WorkerNode:
-    """Leases, engines and outbox of one worker (see the module docstring)."""
+    """Leases, engine and outbox of one worker (see the module docstring)."""
 
     def __init__(
         self,
@@ -132,23 +130,25 @@ class WorkerNode:
         bus: RedisBus,
         leases: CameraLeases,
         outbox_factory: Callable[[Callable[[Envelope], None]], Outbox],
-        runner_factory: RunnerFactory,
+        host_factory: HostFactory,
     ) -> None:
         self.node = leases.node
         self._config = config
         self._bus = bus
         self._leases = leases
-        self._runner_factory = runner_factory
-        self._slots = [CameraSlot(c.id, c.worker) for c in config.cameras if c.enabled]
-        self._held: dict[str, _Held] = {}
-        self._tokens: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._slots = _slots(config)
+        self._held: dict[str, int] = {}  # camera → token of the lease, for the cameras running here
+        self._tokens: dict[str, int] = {}  # what messages are stamped with (kept after a stop)
+        self._lock = threading.Lock()  # _held and _tokens (publishing threads read them)
+        self._busy = threading.Lock()  # one tick or one reload at a time
         self._workers = 1
         self.redis_ok = False
         self._outage = False
         self._quiet_until = 0.0
         self.outbox = outbox_factory(self._send)
         self.tick_seconds = min(1.0, leases.ttl_ms / 3000)
+        self.host = host_factory(self._restricted(()), self._publish)
+        self.host.start()
 
     # -- running ----------------------------------------------------------------------------
 
@@ -159,6 +159,10 @@ class WorkerNode:
             self.tick()
 
     def tick(self) -> None:
+        with self._busy:
+            self._tick()
+
+    def _tick(self) -> None:
         try:
             self._workers = self._leases.heartbeat()
             self._note_reachable()
@@ -167,13 +171,13 @@ class WorkerNode:
             if plan.acquire:  # now that we know we want some: skip those other workers hold
                 taken = [c for c, n in self._leases.holders().items() if n != self.node]
                 plan = plan_share(self._slots, list(self._held), self.node, self._workers, taken)
-            for camera_id in plan.release:
-                self._let_go(camera_id, "released")
-                self._renew_all()  # stopping a camera takes seconds: keep the other leases fresh
+            if plan.release:
+                self._let_go(plan.release, "released")
+                self._renew_all()  # stopping cameras takes seconds: keep the other leases fresh
             quiet = time.monotonic() < self._quiet_until
-            for camera_id in () if quiet else plan.acquire:
-                if self._try_acquire(camera_id):
-                    self._renew_all()  # so does starting one
+            if plan.acquire and not quiet:
+                self._acquire(plan.acquire)
+                self._renew_all()  # so does starting them
         except redis.RedisError as exc:
             if self.redis_ok or not self._outage:  # once per outage, and at start
                 logger.warning("worker %s: Redis unreachable (%s); cameras keep running", self.node, exc)
@@ -192,8 +196,9 @@ class WorkerNode:
 
     def shutdown(self) -> None:
         """Stop every camera, give the leases back, send what is queued (spool what cannot go)."""
-        for camera_id in sorted(self._held):
-            self._let_go(camera_id, "released")
+        with self._busy:
+            self._let_go(sorted(self._held), "released")
+            self.host.stop()
         try:
             self._leases.leave()
         except redis.RedisError as exc:
@@ -203,78 +208,134 @@ class WorkerNode:
     def status(self) -> dict[str, object]:
         """For the worker's ``/healthz``."""
         with self._lock:
-            held = {c: h.token for c, h in self._held.items()}
+            held = dict(self._held)
+        loops = {name: list(cameras) for name, cameras in self.host.detector_loops().items()}
         return {
             "node": self.node,
             "redis": self.redis_ok,
             "workers_alive": self._workers,
             "cameras": dict(sorted(held.items())),
+            "detector_loops": dict(sorted(loops.items())),
             "spooled": self.outbox.spooled,
         }
 
     def held_cameras(self) -> list[HeldCamera]:
         """The cameras this node runs now (any thread; e.g. the live-picture publisher)."""
         with self._lock:
-            return [HeldCamera(c, h.token, h.runner) for c, h in sorted(self._held.items())]
+            return [HeldCamera(c, token, self.host) for c, token in sorted(self._held.items())]
+
+    # -- hot reload -------------------------------------------------------------------------
+
+    @property
+    def config(self) -> IocConfig:
+        return self._config
+
+    def reconfigure(self, config: IocConfig, who: str) -> list[str]:
+        """Switch to ``config`` (already validated, its models loaded); returns one line per change
+        of the file. Held cameras no longer in it (or disabled) stop and are released; changed ones
+        are applied in place; new ones are lease candidates from the next tick. Raises (changing
+        nothing) when the engine cannot run the new config of the held cameras."""
+        with self._busy:
+            lines = diff_configs(self._config, config).summary()
+            wanted = {c.id for c in config.cameras if c.enabled}
+            gone = [c for c in self._held if c not in wanted]
+            with self._lock:
+                keep = [c for c in self._held if c in wanted]
+            self.host.apply(self._restricted(keep, config), who)
+            self._config = config
+            self._slots = _slots(config)
+            if gone:
+                self._let_go(gone, "released", applied=True)
+            return lines
 
     # -- leases -----------------------------------------------------------------------------
 
-    def _renew_all(self) -> None:
-        for camera_id, held in list(self._held.items()):
-            token = self._leases.renew(camera_id, held.token)
-            if token is None:
-                logger.warning("camera %s: lease lost to another worker; stopping it here", camera_id)
-                self._stop_camera(camera_id, "lost")
-            elif token != held.token:
-                logger.info("camera %s: lease had lapsed; taken again (token %d)", camera_id, token)
-                self._set_token(camera_id, token)
+    def _restricted(self, camera_ids: Collection[str], config: IocConfig | None = None) -> IocConfig:
+        """``config`` (the node's) with only the cameras ``camera_ids``, in file order."""
+        config = self._config if config is None else config
+        cameras = tuple(c for c in config.cameras if c.id in camera_ids)
+        return config.model_copy(update={"cameras": cameras})
 
-    def _try_acquire(self, camera_id: str) -> bool:
-        token = self._leases.acquire(camera_id)
-        if token is None:
-            return False
-        logger.info("camera %s: lease acquired by %s (token %d); starting it", camera_id, self.node, token)
-        self._set_token(camera_id, token)
-        camera = self._config.camera(camera_id)
-        runner = self._runner_factory(self._config.model_copy(update={"cameras": (camera,)}), self._publish)
-        try:
-            runner.start()
-        except Exception:
-            logger.exception("camera %s: failed to start; giving the lease back", camera_id)
-            self._leases.release(camera_id, token)
-            return False
+    def _run_held(self) -> None:
+        """Make the host run exactly the held cameras."""
         with self._lock:
-            self._held[camera_id] = _Held(token, runner)
-        metrics.LEASE_EVENTS.labels("acquired").inc()
-        return True
+            held = list(self._held)
+        self.host.apply(self._restricted(held), "lease")
 
-    def _let_go(self, camera_id: str, event: str) -> None:
-        held = self._stop_camera(camera_id, event)
-        if held is not None:
-            # the camera's last messages (alerts it ended) go out before another worker may take
-            # it; sent later, they would carry a stale token and be dropped
-            if self.redis_ok:
-                self.outbox.wait_sent(timeout=HANDOVER_SECONDS)
+    def _renew_all(self) -> None:
+        lost: list[str] = []
+        for camera_id, token in list(self._held.items()):
+            renewed = self._leases.renew(camera_id, token)
+            if renewed is None:
+                logger.warning("camera %s: lease lost to another worker; stopping it here", camera_id)
+                lost.append(camera_id)
+            elif renewed != token:
+                logger.info("camera %s: lease had lapsed; taken again (token %d)", camera_id, renewed)
+                self._set_token(camera_id, renewed)
+        if lost:
+            self._stop_cameras(lost, "lost")
+
+    def _acquire(self, camera_ids: Collection[str]) -> None:
+        acquired: dict[str, int] = {}
+        for camera_id in camera_ids:
+            token = self._leases.acquire(camera_id)
+            if token is not None:
+                logger.info(
+                    "camera %s: lease acquired by %s (token %d); starting it", camera_id, self.node, token
+                )
+                acquired[camera_id] = token
+        if not acquired:
+            return
+        with self._lock:
+            self._tokens.update(acquired)
+            self._held.update(acquired)
+        try:
+            self._run_held()
+        except Exception:
+            logger.exception("cameras %s: failed to start; giving the leases back", ", ".join(acquired))
+            with self._lock:
+                for camera_id in acquired:
+                    self._held.pop(camera_id, None)
+            for camera_id, token in acquired.items():
+                self._leases.release(camera_id, token)
+            return
+        metrics.LEASE_EVENTS.labels("acquired").inc(len(acquired))
+
+    def _let_go(self, camera_ids: Collection[str], event: str, *, applied: bool = False) -> None:
+        """Stop the cameras (unless the host runs without them already) and release their leases."""
+        stopped = self._stop_cameras(camera_ids, event, applied=applied)
+        if not stopped:
+            return
+        # the cameras' last messages (alerts they ended) go out before another worker may take
+        # them; sent later, they would carry a stale token and be dropped
+        if self.redis_ok:
+            self.outbox.wait_sent(timeout=HANDOVER_SECONDS)
+        for camera_id, token in stopped.items():
             try:
-                self._leases.release(camera_id, held.token)
+                self._leases.release(camera_id, token)
             except redis.RedisError as exc:
                 logger.warning("camera %s: stopped; lease not released (%s): it expires", camera_id, exc)
-                return
+                continue
             logger.info("camera %s: lease released by %s", camera_id, self.node)
 
-    def _stop_camera(self, camera_id: str, event: str) -> _Held | None:
+    def _stop_cameras(
+        self, camera_ids: Collection[str], event: str, *, applied: bool = False
+    ) -> dict[str, int]:
+        """Stop the held cameras among ``camera_ids``; returns them with their tokens. Their tokens
+        stay what their last messages are stamped with."""
         with self._lock:
-            held = self._held.pop(camera_id, None)
-        if held is not None:
-            held.runner.stop()
-            metrics.LEASE_EVENTS.labels(event).inc()
-        return held
+            stopped = {c: self._held.pop(c) for c in camera_ids if c in self._held}
+        if stopped and not applied:
+            self._run_held()
+        if stopped:
+            metrics.LEASE_EVENTS.labels(event).inc(len(stopped))
+        return stopped
 
     def _set_token(self, camera_id: str, token: int) -> None:
         with self._lock:
             self._tokens[camera_id] = token
             if camera_id in self._held:
-                self._held[camera_id].token = token
+                self._held[camera_id] = token
 
     # -- publishing -------------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ class _Group:
 
     stop_event: threading.Event
     runners: tuple[tuple[str, _Runner], ...]
+    cameras: tuple[str, ...] = ()  # the cameras a detector loop serves
 
 
 def _default_detector_factory(detect: DetectConfig, settings: Settings) -> Detector:
@@ -198,6 +199,12 @@ class Engine:
     def workers(self) -> dict[str, CameraWorker]:
         return dict(self._workers)
 
+    def detector_loops(self) -> dict[str, tuple[str, ...]]:
+        """Each running detector loop (``model:iou``) with the cameras it serves, in config order."""
+        groups = dict(self._groups)  # a reload may change it meanwhile
+        loops = {name: g for name, g in groups.items() if name.startswith("detect:")}
+        return {name.removeprefix("detect:"): group.cameras for name, group in loops.items()}
+
     # -- steps ------------------------------------------------------------------------------
 
     def _load_detectors(self) -> None:
@@ -260,10 +267,16 @@ class Engine:
         name = f"ioc-detect-{key.model}-iou{key.iou:g}"
         stop = threading.Event()
         runner = threading.Thread(target=loop.run, args=(stop,), name=name, daemon=True)
-        self._launch(_loop_group(key), stop, [(name, runner)])
+        self._launch(_loop_group(key), stop, [(name, runner)], tuple(c.id for c in cameras))
 
-    def _launch(self, group: str, stop: threading.Event, runners: list[tuple[str, _Runner]]) -> None:
-        self._groups[group] = _Group(stop, tuple(runners))
+    def _launch(
+        self,
+        group: str,
+        stop: threading.Event,
+        runners: list[tuple[str, _Runner]],
+        cameras: tuple[str, ...] = (),
+    ) -> None:
+        self._groups[group] = _Group(stop, tuple(runners), cameras)
         for _, runner in runners:
             runner.start()
 

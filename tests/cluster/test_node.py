@@ -1,11 +1,12 @@
 """Worker nodes in one process on a private Redis, ticked by hand: pins, fair share when a worker
-joins, takeover when one stops renewing, and a lost lease stopping the camera. The camera runner
-is the node's own seam (``runner_factory``); these tests record starts and stops through it."""
+joins, takeover when one stops renewing, a lost lease stopping the camera, and a config reload.
+The node's engine is its own seam (``host_factory``); these tests record which cameras each
+node's host is told to run."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from ioc.bus.base import Message
 from ioc.bus.redis_bus import RedisBus, connect
 from ioc.cluster.leases import CameraLeases
-from ioc.cluster.node import CameraRunner, WorkerNode
+from ioc.cluster.node import CameraHost, WorkerNode
 from ioc.cluster.spool import DiskSpool, Envelope, Outbox
 from ioc.config.models import IocConfig
 from ioc.settings import load_settings
@@ -22,28 +23,38 @@ from tests.cluster.conftest import RedisServer
 
 
 class Runs:
-    """Which cameras run where, as the nodes start and stop them."""
+    """Which cameras run where, as the nodes apply configs to their hosts."""
 
     def __init__(self) -> None:
         self.running: dict[str, set[str]] = {}
+        self.applied: dict[str, list[IocConfig]] = {}
 
-    def factory(self, node: str) -> Callable[[IocConfig, Callable[[Message], object]], CameraRunner]:
+    def factory(self, node: str) -> Callable[[IocConfig, Callable[[Message], object]], CameraHost]:
         runs = self
 
-        class Runner:
+        class Host:
             def __init__(self, config: IocConfig, _publish: Callable[[Message], object]) -> None:
-                self.camera = config.cameras[0].id
+                self.config = config
 
             def start(self) -> None:
-                runs.running.setdefault(node, set()).add(self.camera)
+                runs.running[node] = {c.id for c in self.config.cameras}
 
             def stop(self) -> None:
-                runs.running[node].discard(self.camera)
+                runs.running[node] = set()
+
+            def apply(self, config: IocConfig, who: str) -> object:
+                self.config = config
+                runs.applied.setdefault(node, []).append(config)
+                runs.running[node] = {c.id for c in config.cameras if c.enabled}
+                return None
 
             def live_tile(self, camera_id: str, after_index: int | None = None) -> LiveTile | None:
                 return None
 
-        return Runner
+            def detector_loops(self) -> Mapping[str, tuple[str, ...]]:
+                return {}
+
+        return Host
 
 
 def _config(pins: dict[str, str]) -> IocConfig:
@@ -65,7 +76,7 @@ def _node(server: RedisServer, name: str, config: IocConfig, runs: Runs, tmp: Pa
         bus=RedisBus(server.url, None, node=name, consume=False, check=False),
         leases=CameraLeases(connect(server.url), name, 1.0),
         outbox_factory=outbox,
-        runner_factory=runs.factory(name),
+        host_factory=runs.factory(name),
     )
 
 
@@ -134,3 +145,67 @@ def test_shutdown_while_redis_is_down_still_stops_every_camera(
     a.shutdown()
     assert runs.running["node-a"] == set()
     assert time.monotonic() - started < 10
+
+
+def test_every_held_camera_runs_in_one_host(redis_server: RedisServer, tmp_path: Path) -> None:
+    runs = Runs()
+    hosts: list[object] = []
+    factory = runs.factory("node-a")
+
+    def counted(config: IocConfig, publish: Callable[[Message], object]) -> CameraHost:
+        hosts.append(host := factory(config, publish))
+        return host
+
+    settings = load_settings(data_dir=tmp_path, lease_seconds=1.0)
+    node = WorkerNode(
+        _config({}),
+        settings,
+        bus=RedisBus(redis_server.url, None, node="node-a", consume=False, check=False),
+        leases=CameraLeases(connect(redis_server.url), "node-a", 1.0),
+        outbox_factory=lambda send: Outbox(send, DiskSpool(tmp_path / "a.jsonl", 100)),
+        host_factory=counted,
+    )
+    node.tick()
+    assert len(hosts) == 1 and runs.running["node-a"] == {"c1", "c2", "c3", "c4"}
+    last = runs.applied["node-a"][-1]
+    assert [c.id for c in last.cameras] == ["c1", "c2", "c3", "c4"]  # the file's order
+
+
+def test_a_reload_stops_and_releases_removed_cameras_and_adds_new_ones(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    runs = Runs()
+    a = _node(redis_server, "node-a", _config({}), runs, tmp_path)
+    a.tick()
+    assert runs.running["node-a"] == {"c1", "c2", "c3", "c4"}
+    cameras = [
+        {"id": "c1", "source": "rtsp://cam/c1-new"},
+        {"id": "c2", "source": "rtsp://cam/c2"},
+        {"id": "c3", "source": "rtsp://cam/c3", "enabled": False},
+        {"id": "c5", "source": "rtsp://cam/c5"},
+    ]
+    lines = a.reconfigure(IocConfig.model_validate({"cameras": cameras}), "file")
+    assert lines  # what changed in the file, for the log
+    assert runs.running["node-a"] == {"c1", "c2"}  # c3 disabled, c4 removed: stopped at once
+    holders = CameraLeases(connect(redis_server.url), "observer", 1.0).holders()
+    assert holders == {"c1": "node-a", "c2": "node-a"}  # and their leases released
+    c1 = next(c for c in runs.applied["node-a"][-1].cameras if c.id == "c1")
+    assert c1.source == "rtsp://cam/c1-new"  # a changed camera is applied in place
+    a.tick()  # the added camera is a lease candidate now
+    assert runs.running["node-a"] == {"c1", "c2", "c5"}
+    assert set(a.status()["cameras"]) == {"c1", "c2", "c5"}  # type: ignore[call-overload]
+
+
+def test_a_reload_the_host_cannot_run_changes_nothing(redis_server: RedisServer, tmp_path: Path) -> None:
+    runs = Runs()
+    a = _node(redis_server, "node-a", _config({}), runs, tmp_path)
+    a.tick()
+    before = a.config
+
+    def refuse(config: IocConfig, who: str) -> object:
+        raise RuntimeError("model cannot be loaded")
+
+    a.host.apply = refuse  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        a.reconfigure(IocConfig.model_validate({"cameras": [{"id": "c1", "source": "rtsp://x"}]}), "file")
+    assert a.config is before and set(a.status()["cameras"]) == {"c1", "c2", "c3", "c4"}  # type: ignore[call-overload]
