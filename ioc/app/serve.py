@@ -25,7 +25,7 @@ from types import FrameType
 from typing import Any
 
 from ioc.api.auth import ADMIN_PASSWORD_FILE, ensure_admin
-from ioc.app.settings_check import SettingsError, checked_settings
+from ioc.app.settings_check import SettingsError, checked_settings, print_config_errors
 from ioc.bus import open_bus
 from ioc.bus.redis_bus import RedisBusError
 from ioc.cluster.frames import LiveFrames, first_wait_seconds
@@ -146,16 +146,12 @@ def serve_command(args: argparse.Namespace) -> int:
         try:
             config = load_optional_config(settings.config_path, required=not args.no_engine)
         except ConfigError as exc:
-            print(f"ioc serve: invalid config {settings.config_path}:", file=sys.stderr)
-            for line in exc.errors:
-                print(f"  {redact_text(line)}", file=sys.stderr)
+            print_config_errors("serve", "config", settings.config_path, exc)
             return 2
         try:
             kpi_config = load_optional_kpi_config(settings.kpi_config_path)
         except ConfigError as exc:
-            print(f"ioc serve: invalid KPI config {settings.kpi_config_path}:", file=sys.stderr)
-            for line in exc.errors:
-                print(f"  {line}", file=sys.stderr)
+            print_config_errors("serve", "KPI config", settings.kpi_config_path, exc)
             return 2
         try:
             return serve(

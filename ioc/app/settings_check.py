@@ -1,12 +1,16 @@
 """Settings errors as one line per setting (``ioc serve``, ``ioc users``, ``ioc token``), not a
-pydantic traceback."""
+pydantic traceback; config file errors printed the same way by every command that starts."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ioc.config.errors import ConfigError
+from ioc.redact import redact_text
 from ioc.settings import Settings, load_settings
 
 FLAGS = {
@@ -47,3 +51,11 @@ def checked_settings(**overrides: Any) -> Settings:
         return load_settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(settings_error_lines(exc)) from None
+
+
+def print_config_errors(command: str, what: str, path: Path | str | None, exc: ConfigError) -> None:
+    """``ioc <command>: invalid <what> <path>:`` then each error on its own line, with credentials in
+    camera URLs redacted (an error line may quote the source it refused)."""
+    print(f"ioc {command}: invalid {what} {path}:", file=sys.stderr)
+    for line in exc.errors:
+        print(f"  {redact_text(line)}", file=sys.stderr)

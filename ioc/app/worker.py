@@ -30,7 +30,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ioc.app.settings_check import SettingsError, checked_settings
+from ioc.app.settings_check import SettingsError, checked_settings, print_config_errors
 from ioc.bus.redis_bus import RedisBus, connect
 from ioc.cluster.frame_publisher import LiveFramePublisher
 from ioc.cluster.leases import CameraLeases
@@ -77,9 +77,7 @@ def worker_command(args: argparse.Namespace) -> int:
     try:
         config = load_config(settings.config_path)
     except ConfigError as exc:
-        print(f"ioc worker: invalid config {settings.config_path}:", file=sys.stderr)
-        for line in exc.errors:
-            print(f"  {line}", file=sys.stderr)
+        print_config_errors("worker", "config", settings.config_path, exc)
         health.server_close()
         return 2
     return run_worker(settings, config, health=health)

@@ -10,6 +10,7 @@ import pytest
 from ioc.cli import main
 
 BAD_CONFIG = "cameras:\n  - id: gate\n    source: rtsp://cam/1\n    worker: ''\n"
+SECRET_IN_ERROR = "cameras:\n  - id: gate\n    source: ftp://admin:hunter2@10.0.0.1/x\n"
 
 
 @pytest.mark.parametrize(
@@ -19,8 +20,9 @@ BAD_CONFIG = "cameras:\n  - id: gate\n    source: rtsp://cam/1\n    worker: ''\n
         ({"IOC_REDIS_URL": "redis://127.0.0.1:1/0", "IOC_LEASE_SECONDS": "0.1"}, None, "lease_seconds"),
         ({"IOC_REDIS_URL": "redis://127.0.0.1:1/0"}, BAD_CONFIG, "cameras[0].worker"),
         ({"IOC_REDIS_URL": "redis://127.0.0.1:1/0"}, "missing", "file not found"),
+        ({"IOC_REDIS_URL": "redis://127.0.0.1:1/0"}, SECRET_IN_ERROR, "ftp://admin:***@10.0.0.1/x"),
     ],
-    ids=["no-redis-url", "lease-too-short", "empty-worker-pin", "no-config"],
+    ids=["no-redis-url", "lease-too-short", "empty-worker-pin", "no-config", "password-redacted"],
 )
 def test_bad_input_is_one_clear_error(
     env: dict[str, str],
@@ -41,7 +43,7 @@ def test_bad_input_is_one_clear_error(
     assert main(args) == 2
     err = capsys.readouterr().err
     assert expected in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "hunter2" not in err
 
 
 def test_a_health_port_in_use_is_refused(
