@@ -375,6 +375,10 @@ class SqlStore(KpiTables, SessionTables, OpsQueries, ABC):
             self._close()
 
 
+def _in_clause(column: str, n: int) -> str:
+    return f"{column} IN (" + ", ".join("?" for _ in range(n)) + ")"
+
+
 def _flow_where(query: FlowQuery) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
@@ -383,10 +387,10 @@ def _flow_where(query: FlowQuery) -> tuple[list[str], list[Any]]:
             where.append(f"{column} = ?")
             params.append(value)
     if query.categories is not None:
+        if not query.categories:
+            return ["1 = 0"], []  # no category visible: nothing matches
         cats = sorted(c.value for c in query.categories)
-        if not cats:
-            return ["1 = 0"], []
-        where.append("category IN (" + ", ".join("?" for _ in cats) + ")")
+        where.append(_in_clause("category", len(cats)))
         params.extend(cats)
     if query.since is not None:
         where.append("ended_ts > ?")
@@ -427,10 +431,10 @@ def _where(query: AlertQuery) -> tuple[list[str], list[Any]]:
             where.append(f"{column} = ?")
             params.append(value)
     if query.categories is not None:
+        if not query.categories:
+            return ["1 = 0"], []  # no category visible: nothing matches
         cats = sorted(c.value for c in query.categories)
-        if not cats:
-            return ["1 = 0"], []
-        where.append("category IN (" + ", ".join("?" for _ in cats) + ")")
+        where.append(_in_clause("category", len(cats)))
         params.extend(cats)
     bounds: tuple[tuple[str, datetime | None], ...] = (
         ("started_ts >= ?", query.since),
