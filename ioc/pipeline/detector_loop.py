@@ -180,11 +180,10 @@ class DetectorLoop:
         with self._planned:
             first_at: float | None = None
             while not stop_event.is_set():
-                waiting = [s.pending for s in self._state.values() if s.pending is not None]
+                waiting = self._waiting()
                 if waiting:
                     first_at = self._clock() if first_at is None else first_at
-                    full = len(waiting) >= min(self._max_batch, len(self._feeds))
-                    if full or self._clock() - first_at >= self._max_wait:
+                    if self._batch_ready(waiting, first_at):
                         chosen = self._select(waiting)
                         for p in chosen:
                             self._state[p.feed.camera.id].in_flight = True
@@ -215,15 +214,21 @@ class DetectorLoop:
         first_at: float | None = None
         while True:
             self._poll()
-            waiting = [s.pending for s in self._state.values() if s.pending is not None]
-            if waiting and first_at is None:
-                first_at = self._clock()
-            if len(waiting) >= min(self._max_batch, len(self._feeds)):
-                return self._select(waiting)
-            if first_at is not None and self._clock() - first_at >= self._max_wait:
-                return self._select(waiting)
+            waiting = self._waiting()
+            if waiting:
+                first_at = self._clock() if first_at is None else first_at
+                if self._batch_ready(waiting, first_at):
+                    return self._select(waiting)
             if stop_event.wait(self._tick):
                 return self._select(waiting)
+
+    def _waiting(self) -> list[Pending]:
+        return [s.pending for s in self._state.values() if s.pending is not None]
+
+    def _batch_ready(self, waiting: list[Pending], first_at: float) -> bool:
+        """A full batch, or the first plan has waited ``max_wait_seconds`` for company."""
+        full = len(waiting) >= min(self._max_batch, len(self._feeds))
+        return full or self._clock() - first_at >= self._max_wait
 
     def _select(self, waiting: list[Pending]) -> list[Pending]:
         now = self._clock()
