@@ -41,6 +41,7 @@ from ioc.rules.base import (
     state_hit,
 )
 from ioc.rules.family import RuleFamily, Subject, seconds
+from ioc.rules.per_track import PerTrackRule
 from ioc.types import Detections, FloatArray, RuleHit
 
 if TYPE_CHECKING:
@@ -78,21 +79,10 @@ class _State:
     unattended_since: float | None = None
 
 
-class AbandonedObject:
+class AbandonedObject(PerTrackRule[AbandonedObjectRule, _State]):
     def __init__(self, camera: CameraConfig, rule: AbandonedObjectRule) -> None:
-        self._camera = camera
-        self._rule = rule
-        self._zone = camera.zone_or_none(rule.zone)
+        super().__init__(camera, rule)
         self._forget_after = camera.track.lost_track_seconds + PRUNE_MARGIN_SECONDS
-        self._states: dict[int, _State] = {}
-
-    @property
-    def rule_id(self) -> str:
-        return self._rule.id
-
-    @property
-    def tracked(self) -> int:
-        return len(self._states)
 
     def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
         mine = eligible(dets, self._camera, self._rule)

@@ -8,40 +8,26 @@ A track unseen for ``track.lost_track_seconds`` + ``PRUNE_MARGIN_SECONDS`` is fo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
-from ioc.config.rule_base import OptionalZoneRuleBase
 from ioc.rules.base import PRUNE_MARGIN_SECONDS, TrackRow, eligible, inside_zone, rows, state_hit
 from ioc.rules.motion import Trail, Trails
+from ioc.rules.per_track import PerTrackRule, R, S
 from ioc.types import Detections, RuleHit
 
 if TYPE_CHECKING:
     from ioc.config.models import CameraConfig
 
-R = TypeVar("R", bound=OptionalZoneRuleBase)
-S = TypeVar("S")
 
-
-class TrailRule(Generic[R, S]):
+class TrailRule(PerTrackRule[R, S]):
     """Base of a per-track motion rule: subclasses say ``rule_type`` and implement ``_new_state``
     and ``_step``."""
 
     rule_type = ""
 
     def __init__(self, camera: CameraConfig, rule: R, trail_seconds: float) -> None:
-        self._camera = camera
-        self._rule = rule
-        self._zone = camera.zone_or_none(rule.zone)
+        super().__init__(camera, rule)
         self._trails = Trails(trail_seconds, camera.track.lost_track_seconds + PRUNE_MARGIN_SECONDS)
-        self._states: dict[int, S] = {}
-
-    @property
-    def rule_id(self) -> str:
-        return self._rule.id
-
-    @property
-    def tracked(self) -> int:
-        return len(self._states)
 
     def evaluate(self, dets: Detections, timestamp: float) -> list[RuleHit]:
         mine = eligible(dets, self._camera, self._rule)
